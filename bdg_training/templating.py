@@ -43,16 +43,15 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
 def nav_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    items = []
-    for endpoint, label, roles in NAV_ITEMS:
-        if current_user.role in roles and endpoint in current_app.view_functions:
-            items.append(
-                {
-                    "url": url_for(endpoint),
-                    "label": label,
-                    "active": (request.endpoint or "").split(".")[0] == endpoint.split(".")[0],
-                }
-            )
+    items = [
+        {"url": url_for(endpoint), "label": label, "active": False}
+        for endpoint, label, roles in NAV_ITEMS
+        if current_user.role in roles and endpoint in current_app.view_functions
+    ]
+    # The active entry is the one whose URL is the longest prefix of the current path.
+    matches = [item for item in items if request.path == item["url"] or request.path.startswith(item["url"].rstrip("/") + "/")]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return items
 
 
