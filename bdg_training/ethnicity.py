@@ -102,9 +102,7 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Rơ-măm", ("Rơ Măm",)),
 )
 
-ETHNICITIES: tuple[Ethnicity, ...] = tuple(
-    Ethnicity(f"{n:02d}", name, aliases) for n, (name, aliases) in enumerate(_GROUPS, start=1)
-)
+ETHNICITIES: tuple[Ethnicity, ...] = tuple(Ethnicity(f"{n:02d}", name, aliases) for n, (name, aliases) in enumerate(_GROUPS, start=1))
 ETHNICITY_CHOICES: list[tuple[str, str]] = [(e.code, e.name) for e in ETHNICITIES]
 
 _IGNORED_RE = re.compile(r"[\s\-‐‑–—'’ʼ`]+")
@@ -130,7 +128,7 @@ def find_ethnicity(text: str | None) -> Ethnicity | None:
 
     Matching compares :func:`match_key` values, so it ignores case, diacritics, spaces, hyphens
     and apostrophes ("khmer", "Khơ Me", "HMÔNG", "Ê Đê", "Vân Kiều" are found). It does not
-    guess: partial words ("Khơ") and codes ("05") give ``None``; use
+    guess: partial words ("Gia" for Gia-rai) and codes ("05") give ``None``; use
     :func:`ethnicity_by_code` for codes. Prefixes such as "dân tộc" are stripped first.
     """
     key = match_key(text)

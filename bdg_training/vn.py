@@ -136,8 +136,7 @@ def _national_digits(s: str) -> str:
         raise ValueError("Chưa nhập số điện thoại")
     if not _PHONE_CHARS_RE.fullmatch(text):
         raise ValueError(
-            f"Số điện thoại không hợp lệ: “{text}”; chỉ được dùng chữ số, dấu cách, dấu chấm, "
-            "gạch ngang, dấu ngoặc và dấu + ở đầu"
+            f"Số điện thoại không hợp lệ: “{text}”; chỉ được dùng chữ số, dấu cách, dấu chấm, gạch ngang, dấu ngoặc và dấu + ở đầu"
         )
     digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("+") or digits.startswith("00"):
@@ -174,9 +173,7 @@ def normalize_phone(s: str | None) -> str:
     national = _national_digits(s)
     if len(national) == 10:
         if national[1] not in _MOBILE_SECOND_DIGITS:
-            raise ValueError(
-                f"Đầu số di động không hợp lệ: {national[:3]}; đầu số hợp lệ là 03x, 05x, 07x, 08x, 09x"
-            )
+            raise ValueError(f"Đầu số di động không hợp lệ: {national[:3]}; đầu số hợp lệ là 03x, 05x, 07x, 08x, 09x")
     elif len(national) == 11 and national.startswith("02"):
         pass
     elif len(national) == 11 and national.startswith("01"):
@@ -187,8 +184,7 @@ def normalize_phone(s: str | None) -> str:
         raise ValueError(message)
     else:
         raise ValueError(
-            "Số điện thoại phải có 10 chữ số (di động) hoặc 11 chữ số (cố định, đầu 02), "
-            f"số đã nhập có {len(national)} chữ số"
+            f"Số điện thoại phải có 10 chữ số (di động) hoặc 11 chữ số (cố định, đầu 02), số đã nhập có {len(national)} chữ số"
         )
     return "+84" + national[1:]
 
@@ -307,10 +303,7 @@ def personal_id_warnings(pid: str, sex: str | None = None, birth_year: int | Non
                 f"{century + 99}, khác với năm sinh đã nhập ({birth_year})"
             )
         if pid[4:6] != f"{birth_year % 100:02d}":
-            warnings.append(
-                f"Chữ số thứ 5–6 của số định danh là {pid[4:6]}, khác với hai số cuối của năm sinh "
-                f"đã nhập ({birth_year})"
-            )
+            warnings.append(f"Chữ số thứ 5–6 của số định danh là {pid[4:6]}, khác với hai số cuối của năm sinh đã nhập ({birth_year})")
     return warnings
 
 
