@@ -22,6 +22,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     from bdg_training import setup
 
+    setup.register_logging(app)
     setup.register_extensions(app)
     setup.register_blueprints(app)
     setup.register_errorhandlers(app)

@@ -65,7 +65,7 @@ def change_password():
             apply_rule_errors(form, exc)
         else:
             db.session.commit()
-            login_user(current_user)  # the session id carries the new token
+            login_user(current_user._get_current_object())  # the session id carries the new token
             flash("Đã đổi mật khẩu.", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)
