@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_logins)
+    app.cli.add_command(backup)
 
 
 @click.command("create-admin")
@@ -89,3 +90,27 @@ def demo_logins() -> None:
         return
     click.echo("Tài khoản mẫu (vai trò, tên đăng nhập, mật khẩu):")
     click.echo(path.read_text(encoding="utf-8").rstrip())
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=True, writable=True), required=False)
+def backup(destination: str | None) -> None:
+    """Write a consistent copy of the SQLite database while the app runs (SQLite online backup).
+
+    DESTINATION defaults to instance/backups/bdg_training-YYYYmmdd-HHMMSS.db. For PostgreSQL use
+    pg_dump (see README).
+    """
+    from datetime import datetime
+
+    from bdg_training.backup import sqlite_backup
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise click.ClickException("flask backup chỉ dùng cho SQLite; với PostgreSQL hãy dùng pg_dump (xem README).")
+    if destination is None:
+        folder = Path(current_app.instance_path) / "backups"
+        destination = str(folder / f"bdg_training-{datetime.now():%Y%m%d-%H%M%S}.db")
+    elif Path(destination).is_dir():
+        destination = str(Path(destination) / f"bdg_training-{datetime.now():%Y%m%d-%H%M%S}.db")
+    pages = sqlite_backup(url.database, destination)
+    click.echo(f"Đã sao lưu {pages} trang vào {destination}")
