@@ -7,7 +7,7 @@ export FLASK_APP := wsgi.py
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test sysdeps venv migrate seed serve bench lint clean
+.PHONY: run test e2e sysdeps venv migrate seed serve bench lint clean
 
 run: venv                    ## venv, install, migrate, demo data if empty, serve on :5000
 	$(BIN)/flask db upgrade
@@ -19,7 +19,11 @@ run: venv                    ## venv, install, migrate, demo data if empty, serv
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: venv                   ## the whole suite on SQLite (PostgreSQL too when TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+e2e: venv                    ## browser journeys: Playwright + Debian's Chromium (installed here when root)
+	@command -v chromium >/dev/null 2>&1 || bash .ci/system-deps chromium
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 sysdeps:                     ## system libraries for WeasyPrint and the certificate font
 	@bash .ci/system-deps

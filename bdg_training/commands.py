@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from bdg_training.extensions import db
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", prompt="Tên đăng nhập")
 @click.option("--full-name", prompt="Họ và tên")
 @click.option("--unit-id", type=int, default=None, help="Đơn vị (mặc định: đơn vị gốc đầu tiên, tạo mới nếu chưa có).")
@@ -49,6 +51,7 @@ def create_admin(username: str, full_name: str, unit_id: int | None, password: s
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Chỉ nạp khi cơ sở dữ liệu chưa có người dùng nào.")
 @click.option("--password", envvar="DEMO_PASSWORD", default=None, help="Một mật khẩu chung cho mọi tài khoản mẫu (mặc định: sinh ngẫu nhiên).")
 def seed_demo(if_empty: bool, password: str | None) -> None:
@@ -82,6 +85,7 @@ def _write_credentials(created: dict[str, str]) -> None:
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins() -> None:
     """Print the demo logins written by seed-demo."""
     path = Path(current_app.config["DEMO_CREDENTIALS_FILE"])
@@ -93,6 +97,7 @@ def demo_logins() -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("destination", type=click.Path(dir_okay=True, writable=True), required=False)
 def backup(destination: str | None) -> None:
     """Write a consistent copy of the SQLite database while the app runs (SQLite online backup).
