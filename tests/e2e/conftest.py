@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is a browser journey: `make test` deselects it, `make e2e` runs it."""
+    for item in items:
+        if "/tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "e2e-artifacts"
 DEMO_PASSWORD = "mat-khau-e2e-2026"
