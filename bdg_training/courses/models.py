@@ -19,11 +19,12 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from bdg_training.courses import rules
 from bdg_training.database import TimestampMixin
 from bdg_training.extensions import db
+from bdg_training.text import fold
 from bdg_training.units.models import Signer, Unit
 
 
@@ -119,6 +120,10 @@ class Course(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=rules.DRAFT)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cloned_from_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    # First time the course was opened for registration: from then on it is public (rules.is_public).
+    published_at: Mapped[datetime | None] = mapped_column()
+    # fold(title + " " + code): case- and diacritic-insensitive search; kept in step by _fill_search_key.
+    search_key: Mapped[str] = mapped_column(String(400), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     topic: Mapped[Topic | None] = relationship()
@@ -129,6 +134,17 @@ class Course(TimestampMixin, db.Model):
     sessions: Mapped[list[CourseSession]] = relationship(
         back_populates="course", cascade="all, delete-orphan", order_by="(CourseSession.date, CourseSession.start_time)"
     )
+
+    @validates("title", "code")
+    def _fill_search_key(self, key: str, value: str) -> str:
+        title = value if key == "title" else self.title
+        code = value if key == "code" else self.code
+        self.search_key = fold(f"{title or ''} {code or ''}")[:400]
+        return value
+
+    @property
+    def is_public(self) -> bool:
+        return rules.is_public(self.status, self.published_at is not None)
 
     @property
     def status_label(self) -> str:

@@ -31,6 +31,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from bdg_training.rules_base import RuleViolation
+from bdg_training.text import fold
 
 # --------------------------------------------------------------------------------------------
 # Statuses
@@ -628,3 +629,276 @@ def _fmt_time(t: time | None) -> str:
 
 def _fmt_dt(dt: datetime) -> str:
     return f"{dt.strftime('%H:%M')} ngày {_fmt_date(dt)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Course codes
+# --------------------------------------------------------------------------------------------
+_CODE_JUNK = re.compile(r"[^A-Z0-9]")
+
+
+def code_prefix(short_code: str | None, name: str | None, fallback: str = "LOP") -> str:
+    """ASCII prefix of a unit's course codes: its short code, else the initials of its name.
+
+    Course codes allow ASCII only (see :func:`course_errors`), so diacritics are folded and
+    anything else dropped: "CĐ" → "CD", "LĐTBXH-CĐ" → "LDTBXHCD"; without a short code the
+    name's initials: "Vĩnh Thạnh" → "VT", "Cần Thơ" → "CT". At most 10 characters; ``fallback``
+    when nothing usable is left.
+    """
+    for source, initials in ((short_code, False), (name, True)):
+        text = fold(source or "").upper()
+        if initials:
+            text = "".join(word[0] for word in text.split() if word)
+        text = _CODE_JUNK.sub("", text)[:10]
+        if text:
+            return text
+    return fallback
+
+
+def suggest_code(prefix: str, year: int, taken: Iterable[str]) -> str:
+    """The first free code ``{prefix}-{year}-{nn}`` (nn = 01, 02, … 99, then 100, …).
+
+    ``taken`` are the codes already used (compared case-insensitively), so a deleted draft's
+    number may be reused but an existing course's never is.
+    """
+    used = {code.upper() for code in taken}
+    n = 1
+    while True:
+        code = f"{prefix}-{year}-{n:02d}"
+        if code.upper() not in used:
+            return code
+        n += 1
+
+
+# --------------------------------------------------------------------------------------------
+# What a course links to: topic, organizing unit, plan, certificate issuer and signer
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CourseLinks:
+    """The links of a course, as plain data (ids and the few facts of the linked rows)."""
+
+    topic_id: int | None
+    unit_id: int | None
+    unit_valid_from: date | None = None
+    unit_valid_to: date | None = None
+    plan_year: int | None = None
+    issuing_unit_id: int | None = None
+    signer_unit_id: int | None = None
+    signer_valid_to: date | None = None
+    hours: float | Decimal | None = None
+
+
+def course_link_errors(links: CourseLinks, start_date: date | None, end_date: date | None) -> dict[str, list[str]]:
+    """Every problem with what a course links to, keyed by field; empty if valid.
+
+    - ``topic_id``: required (every report groups courses by topic);
+    - ``unit_id``: required; the unit must exist on the start date — a unit closed by the 2025
+      reform (valid to 30/06/2025) cannot organize a course starting on 01/07/2025, and a unit
+      founded on 01/07/2025 cannot organize one before that;
+    - ``plan_id``: a plan counts courses by the year of their **end date** (a course belongs to
+      the period of its end date), so the plan's year must be the end date's year;
+    - ``signer_id``: the signer must belong to the issuing unit, and must still be in office on
+      the end date (certificates are signed after the course ends);
+    - ``hours``: not negative.
+    """
+    errors = RuleViolation()
+    if links.topic_id is None:
+        errors.add("topic_id", "Vui lòng chọn chủ đề.")
+    if links.unit_id is None:
+        errors.add("unit_id", "Vui lòng chọn đơn vị tổ chức.")
+    elif start_date is not None:
+        if links.unit_valid_to is not None and start_date > links.unit_valid_to:
+            errors.add(
+                "unit_id",
+                f"Đơn vị tổ chức đã ngừng hoạt động từ sau ngày {_fmt_date(links.unit_valid_to)}, "
+                "không thể tổ chức lớp bắt đầu sau ngày đó.",
+            )
+        if links.unit_valid_from is not None and start_date < links.unit_valid_from:
+            errors.add(
+                "unit_id",
+                f"Đơn vị tổ chức chỉ hoạt động từ ngày {_fmt_date(links.unit_valid_from)}, "
+                "không thể tổ chức lớp bắt đầu trước ngày đó.",
+            )
+    if links.plan_year is not None and end_date is not None and links.plan_year != end_date.year:
+        errors.add(
+            "plan_id",
+            f"Kế hoạch năm {links.plan_year} không khớp với năm kết thúc của lớp ({end_date.year}).",
+        )
+    if links.signer_unit_id is not None:
+        if links.issuing_unit_id is not None and links.signer_unit_id != links.issuing_unit_id:
+            errors.add("signer_id", "Người ký phải thuộc đơn vị cấp giấy chứng nhận.")
+        if links.signer_valid_to is not None and end_date is not None and links.signer_valid_to < end_date:
+            errors.add(
+                "signer_id",
+                f"Người ký chỉ còn hiệu lực đến ngày {_fmt_date(links.signer_valid_to)}, "
+                "trước ngày kết thúc lớp; hãy chọn người ký khác.",
+            )
+    if links.hours is not None and not links.hours >= 0:
+        errors.add("hours", "Số giờ học không được âm.")
+    return errors.errors
+
+
+# --------------------------------------------------------------------------------------------
+# Publication: public pages, catalogue, iCalendar feed
+# --------------------------------------------------------------------------------------------
+def is_public(status: str, published: bool) -> bool:
+    """Whether anyone (anonymous) may see a course's public page and its iCalendar feed.
+
+    A course becomes public the first time it is opened for registration (``published``) and
+    stays public afterwards — closed, running, finished, and also cancelled, so people who saw it
+    (or subscribed to its calendar) learn that it was cancelled. A draft never is; neither is a
+    course cancelled before it was ever published.
+    """
+    return status in COURSE_STATUSES and status != DRAFT and published
+
+
+def in_catalogue(
+    status: str,
+    reg_closes_at: datetime | None,
+    start_date: date,
+    now: datetime,
+    today: date,
+) -> bool:
+    """A course appears in the public catalogue while it is ``open`` and registration is not over.
+
+    Registration is over at ``reg_closes_at`` (``now >= reg_closes_at``); a course without a
+    deadline stops being listed on its start date. A window that has not started yet is still
+    listed (the page says from when registration is accepted). ``now`` and ``reg_closes_at`` must
+    be of the same kind (both aware, or both naive); ``today`` is the local date.
+    """
+    if status != OPEN:
+        return False
+    if reg_closes_at is not None:
+        return now < reg_closes_at
+    return today < start_date
+
+
+# --------------------------------------------------------------------------------------------
+# Month calendar
+# --------------------------------------------------------------------------------------------
+WEEKDAY_LABELS: tuple[str, ...] = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+WEEKDAY_SHORT: tuple[str, ...] = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+
+
+def month_label(year: int, month: int) -> str:
+    """"Tháng 11/2026", "Tháng 02/2026" (two-digit month, as dates are written)."""
+    return f"Tháng {month:02d}/{year}"
+
+
+def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
+    """(year, month) ``delta`` months later (or earlier when negative)."""
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def parse_month(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """"2026-11" → (2026, 11); anything else (empty, "2026-13", "11/2026") → ``default``.
+
+    Years outside 1900–2999 are refused too, so a crafted link cannot ask for year 0.
+    """
+    match = _MONTH_RE.fullmatch((text or "").strip())
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1900 <= year <= 2999 and 1 <= month <= 12:
+            return year, month
+    return default
+
+
+def month_grid(year: int, month: int) -> list[list[date]]:
+    """The weeks shown for a month, Monday first: whole weeks from the Monday on or before the
+    1st to the Sunday on or after the last day (4 to 6 rows of 7 dates; days of the previous and
+    next month fill the first and last rows)."""
+    first = date(year, month, 1)
+    next_first = date(*add_months(year, month, 1), 1)
+    last = next_first - timedelta(days=1)
+    start = first - timedelta(days=first.weekday())
+    end = last + timedelta(days=6 - last.weekday())
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return [days[i : i + 7] for i in range(0, len(days), 7)]
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    """First and last day of a month."""
+    next_first = date(*add_months(year, month, 1), 1)
+    return date(year, month, 1), next_first - timedelta(days=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Annual plans
+# --------------------------------------------------------------------------------------------
+MIN_PLAN_YEAR = 2000
+MAX_PLAN_YEAR = 2100
+
+
+@dataclass(frozen=True)
+class PlanData:
+    """The numbers of an annual plan (kế hoạch năm) as plain data."""
+
+    year: int | None
+    planned_courses: int | None
+    planned_trainees: int | None
+    planned_female_pct: float | Decimal | None = None
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One free-form target row of a plan as typed; a row with every field blank is ignored."""
+
+    indicator: str = ""
+    source_document: str = ""
+    target_value: float | Decimal | None = None
+    measure: str = ""
+    actual_value: float | Decimal | None = None
+    note: str = ""
+
+    @property
+    def is_blank(self) -> bool:
+        texts = (self.indicator, self.source_document, self.measure, self.note)
+        return not any((t or "").strip() for t in texts) and self.target_value is None and self.actual_value is None
+
+
+def plan_errors(data: PlanData, targets: Sequence[TargetRow] = ()) -> dict[str, list[str]]:
+    """Every problem with a plan and its target rows, keyed by field; empty if valid.
+
+    - ``year``: required, 2000–2100;
+    - ``planned_courses``, ``planned_trainees``: required, ≥ 0;
+    - ``planned_female_pct``: optional, 0–100;
+    - each non-blank target row ``i`` (0-based, as submitted): ``targets.{i}.indicator`` required
+      (at most 300 characters); ``targets.{i}.target_value`` / ``actual_value`` not negative.
+    """
+    errors = RuleViolation()
+    if data.year is None:
+        errors.add("year", "Vui lòng nhập năm kế hoạch.")
+    elif not MIN_PLAN_YEAR <= data.year <= MAX_PLAN_YEAR:
+        errors.add("year", f"Năm kế hoạch phải từ {MIN_PLAN_YEAR} đến {MAX_PLAN_YEAR}.")
+    for field, label in (("planned_courses", "số lớp dự kiến"), ("planned_trainees", "số học viên dự kiến")):
+        value = getattr(data, field)
+        if value is None:
+            errors.add(field, f"Vui lòng nhập {label}.")
+        elif value < 0:
+            errors.add(field, f"{label[0].upper()}{label[1:]} không được âm.")
+    pct = data.planned_female_pct
+    if pct is not None and not 0 <= pct <= 100:
+        errors.add("planned_female_pct", "Tỷ lệ nữ phải từ 0 đến 100%.")
+    for i, row in enumerate(targets):
+        if row.is_blank:
+            continue
+        indicator = (row.indicator or "").strip()
+        if not indicator:
+            errors.add(f"targets.{i}.indicator", "Vui lòng nhập tên chỉ tiêu.")
+        elif len(indicator) > 300:
+            errors.add(f"targets.{i}.indicator", "Tên chỉ tiêu không được dài quá 300 ký tự.")
+        for field in ("target_value", "actual_value"):
+            value = getattr(row, field)
+            if value is not None and not value >= 0:
+                errors.add(f"targets.{i}.{field}", "Giá trị không được âm.")
+    return errors.errors
+
+
+def progress_pct(actual: int | float | Decimal | None, planned: int | float | Decimal | None) -> int | None:
+    """``actual`` as a whole percentage of ``planned`` (rounded half up); ``None`` when either is
+    unknown or nothing was planned (0 planned gives no meaningful percentage)."""
+    if actual is None or planned is None or planned <= 0:
+        return None
+    return int((Decimal(str(actual)) * 100 / Decimal(str(planned))).quantize(Decimal("1"), rounding="ROUND_HALF_UP"))
