@@ -27,6 +27,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import NamedTuple, TypeVar
 
+from bdg_training.rules_base import RuleViolation
+from bdg_training.text import fold
+
 T = TypeVar("T")
 
 MAX_SCORE = Decimal(10)
@@ -83,6 +86,12 @@ def round_score(x: Number) -> Decimal:
     if isinstance(x, Decimal):
         return x.quantize(_CENT, rounding=ROUND_HALF_UP)
     return _round_half_up(_fraction(x), 2)
+
+
+def round_to(x: Number, places: int) -> Decimal:
+    """Round half-up to ``places`` decimals (exactly, like :func:`round_score`): ratios for a spreadsheet,
+    e.g. a pass rate 5/6 → ``round_to(5/6, 4)`` = 0.8333."""
+    return _round_half_up(_fraction(x), places)
 
 
 def format_decimal(x: Number | None, places: int = 2) -> str:
@@ -616,3 +625,369 @@ def is_late(now: datetime, deadline: datetime | None, grace_seconds: int = 0) ->
     if deadline is None:
         return False
     return now > deadline + timedelta(seconds=grace_seconds)
+
+
+# --------------------------------------------------------------------------------------------------
+# Test forms, windows, relative change, score distribution
+# --------------------------------------------------------------------------------------------------
+
+PRE, POST = "pre", "post"
+TEST_KINDS: dict[str, str] = {PRE: "Kiểm tra đầu vào", POST: "Kiểm tra cuối khóa"}
+TEST_KIND_SHORT: dict[str, str] = {PRE: "Đầu vào", POST: "Cuối khóa"}
+ONLINE, PAPER = "online", "paper"
+ATTEMPT_SOURCES: dict[str, str] = {ONLINE: "Trực tuyến", PAPER: "Trên giấy"}
+IN_PROGRESS, COMPLETED = "in_progress", "completed"
+ATTEMPT_STATUSES: dict[str, str] = {IN_PROGRESS: "Đang làm", COMPLETED: "Đã nộp"}
+MAX_TIME_LIMIT_MINUTES = 600
+# A submission this many seconds after the deadline is still accepted (network delay on a phone).
+DEFAULT_GRACE_SECONDS = 30
+
+NOT_YET, OPEN_WINDOW, CLOSED_WINDOW = "not_yet", "open", "closed"
+WINDOW_LABELS: dict[str, str] = {NOT_YET: "Chưa mở", OPEN_WINDOW: "Đang mở", CLOSED_WINDOW: "Đã đóng"}
+
+
+def kind_label(kind: str) -> str:
+    return TEST_KINDS.get(kind, kind)
+
+
+def window_state(now: datetime, opens_at: datetime | None, closes_at: datetime | None) -> str:
+    """State of a test's window at ``now``: ``not_yet`` before ``opens_at``, ``closed`` from ``closes_at`` on,
+    else ``open``. A missing bound is open-ended. The window is ``[opens_at, closes_at)``: at the exact
+    closing instant it is closed."""
+    if closes_at is not None and now >= closes_at:
+        return CLOSED_WINDOW
+    if opens_at is not None and now < opens_at:
+        return NOT_YET
+    return OPEN_WINDOW
+
+
+def key_visible(now: datetime, closes_at: datetime | None) -> bool:
+    """A trainee may see the key (and which questions they missed) only once the window has **closed**.
+
+    No closing time means the window never closes, so the key is never shown: the organizer closes the
+    test (which sets ``closes_at``) to release it. Exactly at ``closes_at`` the key is visible.
+    """
+    return closes_at is not None and now >= closes_at
+
+
+def key_released(now: datetime, closes_of_forms_sharing_questions: Iterable[datetime | None]) -> bool:
+    """The key of an attempt is shown only when **every** test form holding any of its questions has closed.
+
+    A post-test that reuses the pre-test (or shares some questions with it) keeps the pre-test's key hidden
+    until the post-test closes too: otherwise reviewing the pre-test would hand out the post-test's answers.
+    Pass the closing times of the attempt's own form and of every other form of the course sharing a
+    question with it. An empty list releases nothing.
+    """
+    closes = list(closes_of_forms_sharing_questions)
+    return bool(closes) and all(key_visible(now, c) for c in closes)
+
+
+def check_can_start(now: datetime, opens_at: datetime | None, closes_at: datetime | None, n_questions: int) -> None:
+    """Refuse to start an online attempt outside the window or on a form without questions
+    (``RuleViolation`` with a Vietnamese reason)."""
+    state = window_state(now, opens_at, closes_at)
+    if state == NOT_YET:
+        RuleViolation.single("", "Bài kiểm tra chưa mở.")
+    if state == CLOSED_WINDOW:
+        RuleViolation.single("", "Bài kiểm tra đã đóng, không thể bắt đầu làm bài.")
+    if n_questions <= 0:
+        RuleViolation.single("", "Đề kiểm tra chưa có câu hỏi nào.")
+
+
+def validate_form_settings(
+    kind: str,
+    time_limit_minutes: int | None,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    n_questions: int,
+    same_as_pre: bool = False,
+) -> None:
+    """Check a test form's settings; every reason at once (``RuleViolation`` keyed by form field).
+
+    * ``kind`` is ``pre`` or ``post``; only a post-test can reuse the pre-test's questions (``same_as_pre``).
+    * The time limit, when given, is 1–600 minutes.
+    * The window closes after it opens.
+    * A form with its own questions needs at least one (a form reusing the pre-test's has none of its own).
+    """
+    errors = RuleViolation()
+    if kind not in TEST_KINDS:
+        errors.add("kind", "Loại bài kiểm tra không hợp lệ.")
+    if same_as_pre and kind != POST:
+        errors.add("same_as_pre", "Chỉ bài kiểm tra cuối khóa mới dùng lại đề đầu vào.")
+    if time_limit_minutes is not None and not (1 <= time_limit_minutes <= MAX_TIME_LIMIT_MINUTES):
+        errors.add("time_limit_minutes", f"Thời gian làm bài từ 1 đến {MAX_TIME_LIMIT_MINUTES} phút.")
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        errors.add("closes_at", "Thời điểm đóng phải sau thời điểm mở.")
+    if not (same_as_pre and kind == POST) and n_questions <= 0:
+        errors.add("question_ids", "Chọn ít nhất một câu hỏi cho đề.")
+    errors.raise_if_any()
+
+
+def relative_change(mean_pre: Number | None, mean_post: Number | None) -> Decimal | None:
+    """Relative change of the class mean, ``(post − pre) / pre``: the "+10–15 %" of QĐ 1790/QĐ-TTg.
+
+    ``None`` when a mean is missing or ``pre = 0`` (a rise from nothing has no relative size). Exact;
+    format with :func:`format_percent`. Example: 6.00 → 6.90 is +15 %.
+    """
+    if mean_pre is None or mean_post is None:
+        return None
+    pre, post = _check_score(mean_pre, "pre"), _check_score(mean_post, "post")
+    if pre == 0:
+        return None
+    return _to_decimal((post - pre) / pre)
+
+
+SCORE_BIN_LABELS: tuple[str, ...] = tuple(f"{i}–<{i + 1}" for i in range(9)) + ("9–10",)
+
+
+def score_distribution(scores: Iterable[Number | None]) -> list[int]:
+    """Counts of scores in ten bins of one point: [0, 1), [1, 2), …, [8, 9) and [9, 10] (10 goes in the
+    last bin). ``None`` (not taken) is skipped; a score outside 0–10 raises ``ValueError``.
+    Labels: ``SCORE_BIN_LABELS``."""
+    counts = [0] * 10
+    for score in scores:
+        if score is None:
+            continue
+        value = _check_score(score)
+        counts[min(int(value), 9)] += 1
+    return counts
+
+
+# --------------------------------------------------------------------------------------------------
+# Questions: validation, letters, import cells
+# --------------------------------------------------------------------------------------------------
+
+MAX_OPTIONS = 6
+TRUE_LABEL, FALSE_LABEL = "Đúng", "Sai"
+QUESTION_STATUSES: dict[str, str] = {"active": "Đang dùng", "superseded": "Đã có phiên bản mới", "retired": "Đã ngừng dùng"}
+_KIND_ALIASES: dict[str, str] = {
+    "single": "single",
+    "mot dap an": "single",
+    "mot lua chon": "single",
+    "mot lua chon dung": "single",
+    "1 dap an": "single",
+    "multiple": "multiple",
+    "nhieu dap an": "multiple",
+    "nhieu lua chon": "multiple",
+    "nhieu lua chon dung": "multiple",
+    "true_false": "true_false",
+    "dung/sai": "true_false",
+    "dung sai": "true_false",
+    "dung-sai": "true_false",
+}
+
+
+def option_letter(index: int) -> str:
+    """0 → "A", 1 → "B", …: how options are named on paper, in the key and in the item analysis."""
+    if not 0 <= index < 26:
+        raise ValueError("option index out of range")
+    return chr(ord("A") + index)
+
+
+@dataclass(frozen=True)
+class OptionInput:
+    text: str
+    is_correct: bool
+
+
+def validate_question(kind: str, text: str, options: Sequence[OptionInput], points: Number | None = 1) -> None:
+    """Check a question before it is saved; every reason at once (``RuleViolation`` keyed by field).
+
+    * The text is required (at most 2000 characters).
+    * ``single``/``multiple``: 2–6 options, none empty, no two alike (ignoring case and diacritics);
+      ``single`` has exactly one correct option, ``multiple`` at least one.
+    * ``true_false``: exactly the two options "Đúng" and "Sai", one of them correct.
+    * Points: more than 0 and at most 100.
+    """
+    errors = RuleViolation()
+    if kind not in QUESTION_KINDS:
+        errors.add("kind", "Loại câu hỏi không hợp lệ.")
+    if not (text or "").strip():
+        errors.add("text", "Nhập nội dung câu hỏi.")
+    elif len(text) > 2000:
+        errors.add("text", "Nội dung câu hỏi không được dài quá 2000 ký tự.")
+    n_correct = sum(1 for o in options if o.is_correct)
+    if kind == "true_false":
+        if [o.text for o in options] != [TRUE_LABEL, FALSE_LABEL] or n_correct != 1:
+            errors.add("options", "Câu Đúng/Sai có đúng hai phương án «Đúng», «Sai» và một đáp án.")
+    elif kind in QUESTION_KINDS:
+        if any(not (o.text or "").strip() for o in options):
+            errors.add("options", "Phương án không được để trống.")
+        if not 2 <= len(options) <= MAX_OPTIONS:
+            errors.add("options", f"Câu hỏi cần từ 2 đến {MAX_OPTIONS} phương án.")
+        folded = [fold(o.text) for o in options if (o.text or "").strip()]
+        if len(set(folded)) != len(folded):
+            errors.add("options", "Có hai phương án giống nhau.")
+        if kind == "single" and n_correct != 1:
+            errors.add("options", "Câu một lựa chọn phải có đúng một đáp án đúng.")
+        if kind == "multiple" and n_correct < 1:
+            errors.add("options", "Câu nhiều lựa chọn phải có ít nhất một đáp án đúng.")
+    if points is None:
+        errors.add("points", "Nhập số điểm của câu hỏi.")
+    else:
+        value = _fraction(points)
+        if not 0 < value <= 100:
+            errors.add("points", "Điểm của câu hỏi phải lớn hơn 0 và không quá 100.")
+    errors.raise_if_any()
+
+
+def true_false_options(correct_is_true: bool) -> list[OptionInput]:
+    return [OptionInput(TRUE_LABEL, correct_is_true), OptionInput(FALSE_LABEL, not correct_is_true)]
+
+
+def parse_question_kind(value: object) -> str:
+    """A question kind from an import cell: the code (``single``) or its Vietnamese name, any case or
+    diacritics ("Một đáp án", "nhieu lua chon", "Đúng/Sai"). Blank → ``single``. Else ``ValueError``."""
+    text = fold(str(value or "")).replace(" / ", "/")
+    if not text:
+        return "single"
+    for label, kind in ((fold(v), k) for k, v in QUESTION_KINDS.items()):
+        if text == label:
+            return kind
+    if text in _KIND_ALIASES:
+        return _KIND_ALIASES[text]
+    raise ValueError(f"Loại câu hỏi «{value}» không hợp lệ: dùng «Một đáp án», «Nhiều đáp án» hoặc «Đúng/Sai».")
+
+
+def parse_key_letters(value: object, n_options: int) -> frozenset[int]:
+    """The key of an import row as option indexes: "A", "a, c", "A;C", "AC", "B C" → {0, 2}…
+
+    Every letter must name one of the ``n_options`` options; at least one letter. ``ValueError`` otherwise.
+    """
+    text = str(value or "").strip().upper()
+    letters = [ch for ch in text if not (ch.isspace() or ch in ",;/+&")]
+    if not letters:
+        raise ValueError("Thiếu đáp án đúng (ví dụ: A hoặc A, C).")
+    result: set[int] = set()
+    for ch in letters:
+        index = ord(ch) - ord("A")
+        if not (len(ch) == 1 and "A" <= ch <= "Z") or index >= n_options:
+            last = option_letter(max(n_options - 1, 0))
+            raise ValueError(f"Đáp án «{value}» không hợp lệ: chỉ dùng các chữ A–{last} của phương án đã nhập.")
+        result.add(index)
+    return frozenset(result)
+
+
+def parse_true_false(value: object) -> bool:
+    """The key of a true/false import row: "Đúng"/"Đ"/"True"/"T"/"1"/"x" → True; "Sai"/"S"/"False"/"F"/"0" → False."""
+    text = fold(str(value if value is not None else ""))
+    if text in {"dung", "d", "true", "t", "1", "x", "co"}:
+        return True
+    if text in {"sai", "s", "false", "f", "0", "khong"}:
+        return False
+    raise ValueError(f"Đáp án «{value}» không hợp lệ cho câu Đúng/Sai: nhập «Đúng» hoặc «Sai».")
+
+
+def question_fingerprint(text: str) -> str:
+    """Duplicate key of a question text: folded (no case, no diacritics), spaces collapsed."""
+    return fold(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Paper results grid
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_score_grid(cells: Mapping[Hashable, str | None], labels: Mapping[Hashable, str] | None = None) -> dict[Hashable, Decimal | None]:
+    """Read a whole grid of typed scores (row key → text); all-or-nothing.
+
+    Every cell goes through :func:`parse_score` ("7,5" and "7.5" accepted, 0–10, blank → ``None``).
+    If any cell is bad, raise one ``RuleViolation`` whose errors are keyed by the row key (as ``str``) and
+    prefixed with the row's label, so the caller saves **nothing** and shows every bad row at once.
+    """
+    values: dict[Hashable, Decimal | None] = {}
+    errors = RuleViolation()
+    for key, text in cells.items():
+        try:
+            values[key] = parse_score(text)
+        except ValueError as exc:
+            label = (labels or {}).get(key)
+            errors.add(str(key), f"{label}: {exc}" if label else str(exc))
+    errors.raise_if_any()
+    return values
+
+
+# --------------------------------------------------------------------------------------------------
+# Course evaluation (phiếu đánh giá khóa học)
+# --------------------------------------------------------------------------------------------------
+
+EVALUATION_ITEMS: dict[str, str] = {
+    "content": "Nội dung tập huấn phù hợp, thiết thực",
+    "trainer": "Giảng viên truyền đạt dễ hiểu, nắm vững chuyên môn",
+    "materials": "Tài liệu tập huấn đầy đủ, dễ sử dụng",
+    "organisation": "Công tác tổ chức (thời gian, địa điểm, hậu cần)",
+    "usefulness": "Kiến thức hữu ích, có thể áp dụng vào công việc",
+}
+RATING_SCALE: dict[int, str] = {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng", 5: "Rất hài lòng"}
+# Results of an anonymous evaluation are shown only from this many responses on, so nobody can tell
+# one person's answers from the list of who has answered.
+ANONYMITY_THRESHOLD = 3
+MAX_COMMENT_LENGTH = 2000
+
+
+def check_evaluation_items(keys: Sequence[str]) -> None:
+    """At least one item, each from ``EVALUATION_ITEMS``, none twice."""
+    errors = RuleViolation()
+    if not keys:
+        errors.add("items", "Chọn ít nhất một tiêu chí đánh giá.")
+    if any(k not in EVALUATION_ITEMS for k in keys):
+        errors.add("items", "Tiêu chí đánh giá không hợp lệ.")
+    if len(set(keys)) != len(keys):
+        errors.add("items", "Một tiêu chí được chọn hai lần.")
+    errors.raise_if_any()
+
+
+def parse_ratings(item_keys: Sequence[str], raw: Mapping[str, object]) -> dict[str, int]:
+    """Read a trainee's ratings: every item of the form needs a whole number from 1 to 5.
+
+    Keys not on the form are ignored. A ``RuleViolation`` keyed by item lists every missing or bad rating.
+    """
+    result: dict[str, int] = {}
+    errors = RuleViolation()
+    for key in item_keys:
+        value = raw.get(key)
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            errors.add(key, "Vui lòng chọn một mức đánh giá.")
+            continue
+        if not (text.isascii() and text.isdigit()) or int(text) not in RATING_SCALE:
+            errors.add(key, "Mức đánh giá phải từ 1 đến 5.")
+            continue
+        result[key] = int(text)
+    errors.raise_if_any()
+    return result
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """Ratings of one item: ``n`` answers, exact ``mean`` (``None`` with no answer), ``distribution``
+    (rating 1–5 → count, every rating present), ``shares`` (rating → share of n)."""
+
+    n: int
+    mean: Decimal | None
+    distribution: dict[int, int]
+
+    @property
+    def shares(self) -> dict[int, Decimal | None]:
+        return {r: (_to_decimal(Fraction(c, self.n)) if self.n else None) for r, c in self.distribution.items()}
+
+
+def rating_summary(values: Iterable[int | None]) -> RatingSummary:
+    """Summarise one item's ratings (``None`` = not answered, skipped). A value outside 1–5 is a
+    programming error (``ValueError``)."""
+    distribution = {r: 0 for r in RATING_SCALE}
+    answered: list[int] = []
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, bool) or value not in RATING_SCALE:
+            raise ValueError(f"rating must be 1–5, got {value!r}")
+        distribution[value] += 1
+        answered.append(value)
+    mean = _to_decimal(Fraction(sum(answered), len(answered))) if answered else None
+    return RatingSummary(len(answered), mean, distribution)
+
+
+def evaluation_results_visible(n_responses: int) -> bool:
+    """Anonymity: results (and comments) are shown only from ``ANONYMITY_THRESHOLD`` responses on."""
+    return n_responses >= ANONYMITY_THRESHOLD
