@@ -408,3 +408,79 @@ def signer_block(prefix: str, on_behalf_title: str, title: str, name: str) -> li
         lines.append(own)
     lines.append(person)
     return lines
+
+
+# --------------------------------------------------------------------------------------------------
+# Issuing: is the course ready, may an ineligible trainee be overridden, may the row be issued
+# --------------------------------------------------------------------------------------------------
+
+# Course statuses (courses.rules) in which certificates may be issued once the last day has come: a course
+# that is still a draft, open for registration or cancelled issues nothing.
+ISSUABLE_COURSE_STATUSES = frozenset({"closed", "running", "finished"})
+# Failed conditions a signer may override with a written reason. An unconfirmed enrolment is fixed by
+# confirming it, and a trainee holding a valid certificate gets a reissue or a duplicate, never a second one.
+OVERRIDABLE_CODES = frozenset({"attendance", "post_score"})
+MAX_OVERRIDE_REASON = 2000
+
+
+def check_course_issuable(course_status: str, end_date, today) -> None:
+    """May certificates of this course be issued ``today``? Raise ``RuleViolation({"": [...]})`` if not.
+
+    * The course must be closed for registration, running or finished (not draft, open or cancelled).
+    * ``today`` must be on or after the course's last day (TT 03/2023: issued on the closing day); the date
+      printed on the certificate is the issue date.
+    """
+    errors = RuleViolation()
+    if course_status not in ISSUABLE_COURSE_STATUSES:
+        errors.add("", "Chỉ cấp giấy chứng nhận cho lớp đã đóng đăng ký, đang diễn ra hoặc đã kết thúc.")
+    if today < end_date:
+        errors.add("", f"Lớp kết thúc ngày {end_date.strftime('%d/%m/%Y')}: chỉ cấp giấy chứng nhận từ ngày kết thúc trở đi.")
+    errors.raise_if_any()
+
+
+def can_override(eligibility: Eligibility) -> bool:
+    """True when the trainee is ineligible **only** for overridable reasons (attendance, post-test)."""
+    return not eligibility.eligible and set(eligibility.codes) <= OVERRIDABLE_CODES
+
+
+def check_override(eligibility: Eligibility, reason: str) -> None:
+    """May a signer override this eligibility result? Raise ``RuleViolation`` with every problem.
+
+    * Only when the trainee is ineligible, and only for attendance or post-test shortfalls
+      (``OVERRIDABLE_CODES``): "Chưa được xác nhận ghi danh" and "Đã có giấy chứng nhận còn hiệu lực" cannot be
+      overridden.
+    * A written reason is required (non-blank, at most ``MAX_OVERRIDE_REASON`` characters).
+    """
+    errors = RuleViolation()
+    if eligibility.eligible:
+        errors.add("", "Học viên đã đủ điều kiện; không cần xét đặc cách.")
+    elif not can_override(eligibility):
+        blocked = [r for r, c in zip(eligibility.reasons, eligibility.codes, strict=True) if c not in OVERRIDABLE_CODES]
+        errors.add("", "Không thể xét đặc cách khi: " + "; ".join(blocked) + ".")
+    text = (reason or "").strip()
+    if not text:
+        errors.add("reason", "Vui lòng ghi rõ lý do xét đặc cách.")
+    elif len(text) > MAX_OVERRIDE_REASON:
+        errors.add("reason", f"Lý do quá dài (tối đa {MAX_OVERRIDE_REASON} ký tự).")
+    errors.raise_if_any()
+
+
+def may_issue(eligibility: Eligibility, overridden: bool) -> bool:
+    """Issue when eligible, or when an override exists and every failed reason is overridable."""
+    return eligibility.eligible or (overridden and can_override(eligibility))
+
+
+def format_hours(hours: Number | None) -> str:
+    """Course hours as printed: 16 → "16", Decimal("16.0") → "16", 7.5 → "7,5"; ``None`` → ""."""
+    if hours is None or hours == "":
+        return ""
+    return _percent_text(_fraction(hours), ROUND_HALF_UP)
+
+
+VOID_MARKERS = {"revoked": "ĐÃ THU HỒI", "replaced": "ĐÃ ĐƯỢC THAY THẾ"}
+COPY_MARKER = "BẢN SAO"
+
+
+def void_marker(status: str) -> str:
+    """The word printed across a certificate that is no longer valid ("" for a valid one)."""
+    return VOID_MARKERS.get(status, "")
