@@ -1,0 +1,1 @@
+"""QR check-in for course sessions."""

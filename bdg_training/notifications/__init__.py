@@ -1,0 +1,1 @@
+"""Notifications: e-mail through a transactional outbox, admin-editable templates, preferences."""
