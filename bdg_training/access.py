@@ -68,6 +68,20 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def trainee_required(view: F) -> F:
+    """The trainee's own pages: role "trainee" only (an admin has no trainee record to show)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role != "trainee":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
 admin_required = roles_required("admin")
 staff_required = roles_required("organizer", "signer")
 

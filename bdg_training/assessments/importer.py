@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from bdg_training.assessments import rules
 from bdg_training.enrollment.importer import (
+    check_header_keys,
     ENCODING_LABELS,
     MAX_BYTES,
     OLE_MAGIC,
@@ -103,19 +104,7 @@ def _match_header(text: str) -> str | None:
 def map_headers(headers: list[str]) -> list[str | None]:
     """Column key per header; :class:`ImportRefused` when a required column is missing or repeated."""
     keys = [_match_header(clean_text(h)) if clean_text(h) else None for h in headers]
-    missing = [c.header for c in COLUMNS if c.required and c.key not in keys]
-    repeated = sorted({_BY_KEY[k].header for k in keys if k and keys.count(k) > 1})
-    problems = []
-    if missing:
-        problems.append("thiếu cột " + ", ".join(f"“{h}”" for h in missing))
-    if repeated:
-        problems.append("cột bị lặp: " + ", ".join(f"“{h}”" for h in repeated))
-    if problems:
-        found = ", ".join(f"“{clean_text(h)}”" for h in headers if clean_text(h)) or "(không có)"
-        raise ImportRefused(
-            "Tệp không đúng mẫu: " + "; ".join(problems) + f". Dòng tiêu đề đọc được: {found}. Hãy tải tệp mẫu và giữ nguyên dòng tiêu đề."
-        )
-    return keys
+    return check_header_keys(headers, keys, _BY_KEY, [c.key for c in COLUMNS if c.required])
 
 
 def _cell(cell):

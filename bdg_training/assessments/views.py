@@ -13,14 +13,13 @@ inside ``serialized_writes()``, so on SQLite they take the write lock up front l
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from bdg_training.access import get_scoped_or_404, in_scope, roles_required
+from bdg_training.access import get_scoped_or_404, in_scope, roles_required, trainee_required
 from bdg_training.assessments import importer, rules, services
 from bdg_training.assessments.forms import ActionForm, EvaluationAnswerForm, EvaluationSetupForm, ImportForm, QuestionForm, TestFormForm
 from bdg_training.assessments.models import Attempt, Question
@@ -34,18 +33,6 @@ bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
 organizer_required = roles_required("organizer")
 results_readers = roles_required("organizer", "signer")
-
-
-def trainee_only(view):
-    """The trainee's own pages: role "trainee" only."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.role != "trainee":
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _kind_or_404(kind: str) -> str:
@@ -545,13 +532,13 @@ def _own_enrollment(course_id: int):
 
 
 @bp.get("/me")
-@trainee_only
+@trainee_required
 def my_tests():
     return render_template("assessments/my_tests.html", items=services.trainee_courses(current_user), now=utcnow(), kinds=rules.TEST_KINDS)
 
 
 @bp.get("/me/courses/<int:course_id>/<kind>")
-@trainee_only
+@trainee_required
 def take(course_id: int, kind: str):
     kind = _kind_or_404(kind)
     enrollment = _own_enrollment(course_id)
@@ -605,7 +592,7 @@ def take(course_id: int, kind: str):
 
 
 @bp.post("/me/courses/<int:course_id>/<kind>/start")
-@trainee_only
+@trainee_required
 def start(course_id: int, kind: str):
     kind = _kind_or_404(kind)
     enrollment = _own_enrollment(course_id)
@@ -624,7 +611,7 @@ def start(course_id: int, kind: str):
 
 
 @bp.post("/me/courses/<int:course_id>/<kind>/answers")
-@trainee_only
+@trainee_required
 def answer(course_id: int, kind: str):
     kind = _kind_or_404(kind)
     enrollment = _own_enrollment(course_id)
@@ -659,7 +646,7 @@ def answer(course_id: int, kind: str):
 
 
 @bp.route("/me/courses/<int:course_id>/evaluation", methods=["GET", "POST"])
-@trainee_only
+@trainee_required
 def evaluate(course_id: int):
     enrollment = _own_enrollment(course_id)
     evaluation = services.evaluation_form_of(enrollment.course)

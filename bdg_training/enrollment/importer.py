@@ -118,12 +118,11 @@ def _match_header(text: str) -> str | None:
     return None
 
 
-def map_headers(headers: list[str]) -> list[str | None]:
-    """Column key for each header; raise :class:`ImportRefused` when required columns are missing
-    or a column appears twice. Unknown columns are ignored."""
-    keys = [_match_header(clean_text(h)) for h in headers]
-    missing = [_BY_KEY[k].header for k in REQUIRED_KEYS if k not in keys]
-    repeated = sorted({_BY_KEY[k].header for k in keys if k and keys.count(k) > 1})
+def check_header_keys(headers: list[str], keys: list[str | None], by_key: dict, required_keys) -> list[str | None]:
+    """The column keys matched for ``headers``, or :class:`ImportRefused` naming every required column
+    that is missing and every column that appears twice (shared by every spreadsheet importer)."""
+    missing = [by_key[k].header for k in required_keys if k not in keys]
+    repeated = sorted({by_key[k].header for k in keys if k and keys.count(k) > 1})
     problems = []
     if missing:
         problems.append("thiếu cột " + ", ".join(f"“{h}”" for h in missing))
@@ -135,6 +134,12 @@ def map_headers(headers: list[str]) -> list[str | None]:
             "Tệp không đúng mẫu: " + "; ".join(problems) + f". Dòng tiêu đề đọc được: {found}. Hãy tải tệp mẫu và giữ nguyên dòng tiêu đề."
         )
     return keys
+
+
+def map_headers(headers: list[str]) -> list[str | None]:
+    """Column key for each header; raise :class:`ImportRefused` when required columns are missing
+    or a column appears twice. Unknown columns are ignored."""
+    return check_header_keys(headers, [_match_header(clean_text(h)) for h in headers], _BY_KEY, REQUIRED_KEYS)
 
 
 def _cell_value(value):

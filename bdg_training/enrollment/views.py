@@ -14,15 +14,15 @@ Who sees what:
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from bdg_training.access import admin_required, get_scoped_or_404, in_scope, public, roles_required, scope_filter
+from bdg_training.access import admin_required, get_scoped_or_404, in_scope, public, roles_required, scope_filter, trainee_required
 from bdg_training.audit.services import record
 from bdg_training.courses import rules as course_rules
 from bdg_training.courses.models import Course, CourseSession
@@ -53,24 +53,19 @@ def _helpers() -> dict:
     return {"mask_id": mask_id, "display_phone": display_phone, "ethnicity_name": ethnicity_name}
 
 
-def trainee_only(view):
-    """The trainee's own pages: role "trainee" only (an admin has no trainee record to show)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.role != "trainee":
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def _signup_limit() -> str:
     return current_app.config.get("SIGNUP_LIMIT_PER_IP", "10 per hour")
 
 
 def _registration_state(course: Course, now):
-    return course_rules.registration_state(course.status, as_utc(course.reg_opens_at), as_utc(course.reg_closes_at), now)
+    """The state, with its message in Vietnam time (the rules format the datetimes they are given)."""
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+
+    def local(value):
+        value = as_utc(value)
+        return value.astimezone(tz) if value is not None else None
+
+    return course_rules.registration_state(course.status, local(course.reg_opens_at), local(course.reg_closes_at), as_utc(now).astimezone(tz))
 
 
 def _my_trainee() -> Trainee | None:
@@ -162,13 +157,15 @@ def register(course_id: int):
         abort(404)
     now = utcnow()
     state = _registration_state(course, now)
+    confirmed, _ = services.seat_counts(course.id)
+    full = state.is_open and not course.needs_approval and rules.free_seats(course.capacity, confirmed) == 0  # told before registering
     if current_user.is_authenticated:
         if request.method == "POST":
             return redirect(url_for("enrollment.register", course_id=course.id))
         mine = None
         if current_user.role == "trainee" and (trainee := _my_trainee()) is not None:
             mine = db.session.scalar(select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.trainee_id == trainee.id))
-        return render_template("enrollment/register.html", course=course, state=state, form=None, mine=mine, action_form=BaseForm())
+        return render_template("enrollment/register.html", course=course, state=state, full=full, form=None, mine=mine, action_form=BaseForm())
     form = SignUpForm()
     form.unit_id.choices = _public_unit_choices()
     if state.is_open and (clean := _validated(form)) is not None:
@@ -184,14 +181,14 @@ def register(course_id: int):
             flash(f"Đã tạo tài khoản (tên đăng nhập: {user.username}) và ghi nhận đăng ký của bạn.", "success")
             _flash_warnings(clean)
             return redirect(url_for("enrollment.confirmation", enrollment_id=enrollment.id))
-    return render_template("enrollment/register.html", course=course, state=state, form=form, mine=None)
+    return render_template("enrollment/register.html", course=course, state=state, full=full, form=form, mine=None)
 
 
 # --------------------------------------------------------------------------------------------
 # Trainee: own pages
 # --------------------------------------------------------------------------------------------
 @bp.post("/register/<int:course_id>/self")
-@trainee_only
+@trainee_required
 def register_self(course_id: int):
     course = db.get_or_404(Course, course_id)
     if not course.is_public:
@@ -213,7 +210,7 @@ def register_self(course_id: int):
 
 
 @bp.get("/me/courses")
-@trainee_only
+@trainee_required
 def my_courses():
     trainee = _my_trainee()
     enrollments = []
@@ -251,14 +248,14 @@ def _own_enrollment(enrollment_id: int) -> Enrollment:
 
 
 @bp.get("/me/enrollments/<int:enrollment_id>")
-@trainee_only
+@trainee_required
 def confirmation(enrollment_id: int):
     enrollment = _own_enrollment(enrollment_id)
     return render_template("enrollment/confirmation.html", enrollment=enrollment, course=enrollment.course, action_form=BaseForm())
 
 
 @bp.post("/me/enrollments/<int:enrollment_id>/withdraw")
-@trainee_only
+@trainee_required
 def my_withdraw(enrollment_id: int):
     enrollment = _own_enrollment(enrollment_id)
     if not BaseForm().validate_on_submit():
@@ -275,7 +272,7 @@ def my_withdraw(enrollment_id: int):
 
 
 @bp.route("/me/profile", methods=["GET", "POST"])
-@trainee_only
+@trainee_required
 def profile():
     trainee = _my_trainee()
     form = ProfileForm()
