@@ -44,6 +44,12 @@ serve: venv                  ## production server (gunicorn); needs SECRET_KEY a
 	BDG_CONFIG=production $(BIN)/gunicorn --bind $(HOST):$${PORT:-8000} \
 	  --workers $${WEB_CONCURRENCY:-2} --threads $${WEB_THREADS:-4} wsgi:app
 
+bench: venv                  ## certificate PDF benchmark: 100 and 500 certificates, naive vs product pipeline
+	$(BIN)/python bench/bench_certificates.py
+	$(BIN)/python bench/bench_reports.py
+	@command -v wrk >/dev/null 2>&1 || bash .ci/system-deps wrk || echo "(wrk không có: bench_http dùng bộ tạo tải Python)"
+	$(BIN)/python bench/bench_http.py
+
 lint: venv
 	$(BIN)/python -m pip install --quiet ruff==0.14.0 && $(BIN)/ruff check bdg_training tests config.py wsgi.py
 

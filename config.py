@@ -30,6 +30,14 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _proxy_hops(value: str | None) -> int:
+    """``PROXY_FIX``: a number of proxies (``1`` = one nginx/Caddy in front), or yes/true/on for 1."""
+    value = (value or "").strip().lower()
+    if value.isdigit():
+        return int(value)
+    return 1 if value in {"yes", "true", "on"} else 0
+
+
 class Config:
     APP_NAME = "Quản lý tập huấn bình đẳng giới"
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
@@ -45,6 +53,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 5 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes")
+    SIGNUP_LIMIT_PER_IP = os.environ.get("SIGNUP_LIMIT_PER_IP", "10 per hour")
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none; see README).
+    PROXY_FIX = _proxy_hops(os.environ.get("PROXY_FIX"))
+    # Uploads (Excel imports) are small; anything larger is refused before it is read (413).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
     PASSWORD_HASH_METHOD = "scrypt"
     PER_PAGE = 25
     WTF_CSRF_TIME_LIMIT = 8 * 3600
@@ -56,6 +69,19 @@ class Config:
     # Where the demo seeding writes the generated demo passwords (git-ignored).
     DEMO_CREDENTIALS_FILE = str(INSTANCE_DIR / "demo-logins.txt")
     TIMEZONE = os.environ.get("BDG_TIMEZONE", "Asia/Ho_Chi_Minh")
+    # --- notifications (bdg_training/notifications/delivery.py) ---
+    # MAIL_BACKEND: smtp | console (print) | outbox-only (kept on the development mailbox page).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "outbox-only")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS (port 587)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # implicit TLS (port 465)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Tập huấn BĐG <no-reply@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))
+    OUTBOX_BACKGROUND = _bool("OUTBOX_BACKGROUND", False)  # a sender thread in each app process
+    OUTBOX_INTERVAL = int(os.environ.get("OUTBOX_INTERVAL", "30"))  # seconds between passes
 
 
 class DevelopmentConfig(Config):
@@ -71,12 +97,15 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     SERVER_NAME = None
+    MAIL_BACKEND = "outbox-only"  # tests never send mail unless they point a sender at a stub
+    OUTBOX_BACKGROUND = False
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
     @classmethod
     def check(cls) -> None:

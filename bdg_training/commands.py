@@ -54,7 +54,8 @@ def create_admin(username: str, full_name: str, unit_id: int | None, password: s
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Chỉ nạp khi cơ sở dữ liệu chưa có người dùng nào.")
 @click.option("--password", envvar="DEMO_PASSWORD", default=None, help="Một mật khẩu chung cho mọi tài khoản mẫu (mặc định: sinh ngẫu nhiên).")
-def seed_demo(if_empty: bool, password: str | None) -> None:
+@click.option("--scale", type=click.IntRange(min=1), default=None, help="Thêm N lượt ghi danh giả lập (~0,4·N học viên) trong năm nay để đo hiệu năng báo cáo.")
+def seed_demo(if_empty: bool, password: str | None, scale: int | None = None) -> None:
     """Load demo data for Cần Thơ (idempotent: running it twice adds nothing)."""
     from bdg_training import demo
     from bdg_training.auth.models import User
@@ -64,12 +65,27 @@ def seed_demo(if_empty: bool, password: str | None) -> None:
         return
     existing = set(db.session.scalars(select(User.username)))
     passwords = {username: password or secrets.token_urlsafe(9) for username in demo.demo_usernames()}
-    summary = demo.seed_all(today=date.today(), passwords=passwords)
+    summary = demo.seed_all(today=_local_today(), passwords=passwords)
     db.session.commit()
     created = {u: p for u, p in passwords.items() if u not in existing}
     if created:
         _write_credentials(created)
     click.echo("Đã nạp dữ liệu mẫu: " + ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    if scale:
+        from bdg_training.reports import scale as scale_data
+
+        counts = scale_data.generate(scale, today=_local_today())
+        db.session.commit()
+        click.echo("Đã thêm dữ liệu quy mô: " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def _local_today() -> date:
+    """Today where the app is used (``TIMEZONE``), not on the server's clock: from 17:00 UTC on, the
+    two differ, and demo data dated "today" must agree with the pages, which use Vietnam time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _write_credentials(created: dict[str, str]) -> None:

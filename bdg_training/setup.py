@@ -6,7 +6,7 @@ import logging
 import os
 import time
 
-from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,11 +40,24 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(self), geolocation=(), microphone=()",
 }
 
+# Public pages a browser or a caching reverse proxy may keep (seconds), when served to an anonymous visitor:
+# the catalogue changes when an organizer edits a course, a verification when a certificate is revoked —
+# a minute late is harmless (registration and revocation are checked on the server, at the time).
+PUBLIC_CACHE_SECONDS = {"courses.catalogue": 60, "courses.public_detail": 60, "certificates.verify": 60}
+
 BLUEPRINTS = (
     "bdg_training.main.views:bp",
     "bdg_training.auth.views:bp",
     "bdg_training.units.views:bp",
     "bdg_training.audit.views:bp",
+    "bdg_training.courses.views:bp",
+    "bdg_training.enrollment.views:bp",
+    "bdg_training.certificates.views:bp",
+    "bdg_training.assessments.views:bp",
+    "bdg_training.notifications.views:bp",
+    "bdg_training.checkin.views:bp",
+    "bdg_training.reports.views:bp",
+    "bdg_training.reports.api:bp",
 )
 
 
@@ -67,10 +80,34 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
+    # Behind a reverse proxy (nginx, Caddy), PROXY_FIX=N trusts the X-Forwarded-For/-Proto/-Host/-Prefix
+    # headers set by the N proxies in front: the client's address (rate limits, logs), HTTPS (HSTS, secure
+    # cookies) and the public host are then the real ones. Unset or 0 (the app faces clients directly):
+    # those headers are ignored, as anyone could send them.
+    hops = app.config.get("PROXY_FIX") or 0
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
 
 def register_blueprints(app: Flask) -> None:
     from importlib import import_module
 
+    from werkzeug.routing import IntegerConverter
+
+    from bdg_training.forms import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        """``<int:…>`` in every URL: ASCII digits up to what a database integer holds — /courses/99999999999999999999
+        is a 404, not a database error (overflow on SQLite, out of range on PostgreSQL)."""
+
+        regex = r"[0-9]+"
+
+        def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 - werkzeug's names
+            super().__init__(map, fixed_digits, min, max, signed)
+
+    app.url_map.converters["int"] = IdConverter  # before the blueprints add their rules
     for path in BLUEPRINTS:
         module_name, attr = path.split(":")
         app.register_blueprint(getattr(import_module(module_name), attr))
@@ -132,6 +169,25 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.setdefault(header, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.after_request
+    def public_cache(response):
+        """The public pages anyone may see (catalogue, a course's public page, certificate verification) may be
+        kept for a minute by browsers and a caching reverse proxy — when served to an anonymous visitor who got no
+        cookie and no flashed message, i.e. exactly what any other anonymous visitor would get."""
+        seconds = PUBLIC_CACHE_SECONDS.get(request.endpoint or "")
+        if (
+            seconds
+            and request.method == "GET"
+            and response.status_code == 200
+            and "Cache-Control" not in response.headers
+            and "Set-Cookie" not in response.headers
+            and not current_user.is_authenticated
+            and not session.get("_flashes")
+        ):
+            response.headers["Cache-Control"] = f"public, max-age={seconds}"
+            response.vary.add("Cookie")
         return response
 
     @app.after_request

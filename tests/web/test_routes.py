@@ -12,10 +12,23 @@ from tests.conftest import login
 PUBLIC = {"static", "main.index", "main.healthz", "auth.login"}
 # Later features list their public pages here (catalogue, certificate verification, …).
 EXTRA_PUBLIC: set[str] = set()
+# courses: the catalogue of open courses, a published course's page and its iCalendar feed.
+EXTRA_PUBLIC |= {"courses.catalogue", "courses.public_detail", "courses.ical"}
+# Enrolment: self sign-up, and a published course's registration page (guest form).
+EXTRA_PUBLIC |= {"enrollment.signup", "enrollment.register"}
+# certificates: the verification page (QR code), its form and its JSON form.
+EXTRA_PUBLIC |= {"certificates.verify_form", "certificates.verify", "certificates.verify_json"}
+# reports: the statistics API — no login redirect, but a valid personal token is required (401 without).
+EXTRA_PUBLIC |= {"reports_api.stats"}
+# checkin: the URL inside a session's rotating QR code (the phone may not be signed in yet; it only
+# remembers the scan in this browser's session and sends the person to sign in and confirm).
+EXTRA_PUBLIC |= {"checkin.scan_code"}
 
 
 def _sample_url(rule) -> str:
-    values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x" for arg in rule.arguments}
+    from werkzeug.routing.converters import NumberConverter
+
+    values = {arg: 1 if isinstance(rule._converters[arg], NumberConverter) else "x" for arg in rule.arguments}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
@@ -74,7 +87,7 @@ def test_trainee_reaches_no_staff_page(client, app, make, role):
 
 
 def _is_staff_endpoint(endpoint: str) -> bool:
-    return endpoint.split(".")[0] in {"units", "audit"} or endpoint.startswith("auth.user")
+    return endpoint.split(".")[0] in {"units", "audit", "courses", "reports"} or endpoint.startswith("auth.user")
 
 
 def test_unknown_page_is_a_vietnamese_404(client):
