@@ -117,6 +117,34 @@ class ViDateField(Field):
             raise ValueError(str(exc)) from None
 
 
+MAX_ID = 2**31 - 1  # the largest value of a database integer column (PostgreSQL ``integer``)
+
+
+def parse_id(value) -> int | None:
+    """An id (or any whole number) typed in a form or a URL, or ``None``: ASCII digits only — "²".isdigit()
+    is true but int("²") fails — and at most ``MAX_ID``, so that 10**40 is "not found", not a database error.
+    Also a ``type=`` for ``request.form.get``/``request.args.get``."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
+def coerce_id(value) -> int | None:
+    """``coerce=`` of a select of ids: the id, or ``None`` for an empty, malformed or out-of-range value."""
+    if value is None or isinstance(value, int):
+        return value
+    return parse_id(str(value))
+
+
+def parse_ids(values) -> list[int]:
+    """The valid ids of a ``getlist`` (see :func:`parse_id`), in order; the others are dropped."""
+    return [number for number in map(parse_id, values) if number is not None]
+
+
 def apply_rule_errors(form: FlaskForm, violation) -> None:
     """Attach a RuleViolation's messages to the form's fields ("" → form-level errors)."""
     for field_name, messages in violation.errors.items():
@@ -127,4 +155,4 @@ def apply_rule_errors(form: FlaskForm, violation) -> None:
             form.form_errors.extend(messages)
 
 
-__all__ = ["BaseForm", "DateField", "ViDateField", "apply_rule_errors", "normalise_text"]
+__all__ = ["BaseForm", "DateField", "ViDateField", "apply_rule_errors", "normalise_text", "coerce_id", "parse_id", "parse_ids"]

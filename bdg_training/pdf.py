@@ -30,12 +30,20 @@ every render; :func:`warm_up` builds them ahead of time (call it in a worker ini
 temporary font folder is removed at interpreter exit by the process that created it. A fork inherits the warm
 state. Renders in one process are serialized by a lock: WeasyPrint's shared font objects are not documented as
 thread-safe, and a render is short.
+
+**Beyond one HTML → one PDF** (what certificates.render builds on): inside :func:`session` (the lock, the warm
+state, the garbage collector paused), :func:`layout` lays documents out, :func:`find_marks` measures the boxes
+of marked elements, and :func:`write_pages` writes pages of several layouts as one PDF with one font subset,
+where *layer* pages are written once as Form XObjects painted under other pages and raw PDF operators (a QR
+code) can be drawn on a page. WeasyPrint's per-page work on empty page-margin boxes is skipped
+(:data:`MARGIN_BOX_SHORTCUT`).
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import gc
 import hashlib
 import os
 import re
@@ -44,12 +52,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit, uses_netloc, uses_relative
 
+import pydyf
 from weasyprint import CSS, HTML
+from weasyprint.css import ComputedStyle
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -62,20 +75,27 @@ __all__ = [
     "PageCountError",
     "PdfError",
     "StaticFetcher",
+    "Mark",
     "embedded_fonts",
+    "find_marks",
     "font_path",
     "html_to_pdf",
     "html_to_pdfs",
     "is_warm",
+    "layout",
     "merge_pdfs",
     "page_count",
     "split_pages",
     "render_document",
     "resolve_asset",
+    "session",
+    "text_width",
     "warm_up",
+    "write_pages",
 ]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+PT_PER_PX = 0.75  # PDF points per CSS pixel (72 / 96)
 STATIC_SCHEME = "bdg-static"
 FONT_SCHEME = "bdg-font"
 DEFAULT_BASE_URL = f"{STATIC_SCHEME}:///"
@@ -274,6 +294,44 @@ class _State:
     warm_ms: float = 0.0
 
 
+# WeasyPrint lays out the 16 page-margin boxes (@top-left … @bottom-right-corner) of every page, resolving
+# their styles and percentages, even when none has any content — the usual case, and ours: ~15 % of the CPU of
+# a class's certificate pages (see render.py). When no margin box of the page has content, its
+# ``make_margin_boxes`` yields nothing after all that work; this wrapper checks that case first (16 cached
+# style lookups) and otherwise calls the original. Installed only on the WeasyPrint it was written against
+# (pinned in requirements.txt); tests check that margin boxes with content still print.
+_MARGIN_BOXES = tuple(
+    [f"@{side}-{where}" for side in ("top", "bottom") for where in ("left", "center", "right")]
+    + [f"@{side}-{where}" for side in ("left", "right") for where in ("top", "middle", "bottom")]
+    + [f"@{corner}-corner" for corner in ("top-left", "top-right", "bottom-left", "bottom-right")]
+)
+
+
+def _install_margin_box_shortcut() -> bool:
+    import weasyprint
+    import weasyprint.layout as layout_module
+    import weasyprint.layout.page as page_module
+
+    original = page_module.make_margin_boxes
+    if not weasyprint.__version__.startswith("70.") or getattr(original, "bdg_shortcut", False):
+        return False
+    if getattr(layout_module, "make_margin_boxes", None) is not original:
+        return False
+
+    def make_margin_boxes(context, page, state):
+        for keyword in _MARGIN_BOXES:
+            style = context.style_for(page.page_type, keyword)
+            if style is not None and style["content"] not in ("normal", "inhibit", "none"):
+                return original(context, page, state)
+        return iter(())
+
+    make_margin_boxes.bdg_shortcut = True
+    page_module.make_margin_boxes = layout_module.make_margin_boxes = make_margin_boxes
+    return True
+
+
+MARGIN_BOX_SHORTCUT = _install_margin_box_shortcut()
+
 _STATE: _State | None = None
 _LOCK = threading.RLock()
 _CUSTOM_CSS_CACHE = 16
@@ -335,6 +393,8 @@ def warm_up(stylesheets: Sequence[str] = ()) -> float:
         state = _state()
         for path in stylesheets:
             _named_css(state, path)
+        _advances("LiberationSerif-Regular.ttf")
+        _advances("LiberationSerif-Bold.ttf")
         if not state.warm_ms:
             pdf = _write(HTML(string=_PROBE_HTML, base_url=DEFAULT_BASE_URL, url_fetcher=StaticFetcher()), state, [state.base_css], None)
             fonts = embedded_fonts(pdf)
@@ -345,6 +405,28 @@ def warm_up(stylesheets: Sequence[str] = ()) -> float:
                 )
             state.warm_ms = (time.perf_counter() - start) * 1000 or 0.001
     return (time.perf_counter() - start) * 1000
+
+
+@functools.lru_cache(maxsize=8)
+def _advances(name: str) -> tuple[dict[int, float], float]:
+    """(code point → advance width in em, the widest advance) of one of :data:`FONT_FILES` (fontTools)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path(name)), lazy=True) as font:
+        scale = 1 / font["head"].unitsPerEm
+        metrics = font["hmtx"].metrics
+        widths = {code: metrics[glyph][0] * scale for code, glyph in font.getBestCmap().items() if glyph in metrics}
+    return widths, max(widths.values())
+
+
+def text_width(text: str, *, bold: bool = False, italic: bool = False) -> float:
+    """Width of ``text`` in em at that face of the certificate font: the sum of the glyph advances, no kerning
+    (so never narrower than what WeasyPrint sets — kerning only tightens). A character the font lacks counts as
+    its widest glyph. Used to shrink long names so that they fit on their line."""
+    name = {(False, False): "LiberationSerif-Regular.ttf", (True, False): "LiberationSerif-Bold.ttf"}.get((bold, italic))
+    name = name or ("LiberationSerif-BoldItalic.ttf" if bold else "LiberationSerif-Italic.ttf")
+    widths, widest = _advances(name)
+    return sum(widths.get(ord(ch), widest) for ch in text)
 
 
 def is_warm() -> bool:
@@ -399,6 +481,181 @@ def _stylesheets(state: _State, stylesheets: Sequence[str], css: str | None) -> 
     return sheets
 
 
+@contextmanager
+def session():
+    """Hold this process's renderer (fonts, stylesheets) for a sequence of :func:`layout` / :func:`write_pages`
+    calls, warming it up first if needed; refused resources surface as :class:`PdfError`.
+
+    WeasyPrint's ``FatalURLFetchingError`` is a ``BaseException``: it is turned into an ordinary error here.
+    The cyclic garbage collector is paused meanwhile (a 50-page layout allocates ~10⁶ objects that all live
+    until the PDF is written: generation-2 scans of them are pure loss, ~8 % of the CPU time) and run once
+    afterwards.
+    """
+    try:
+        with _LOCK:
+            if not is_warm():
+                warm_up()  # first render of the process: check the font before anything is printed with it
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                yield _state()
+            finally:
+                if collecting:
+                    gc.enable()
+    except FatalURLFetchingError as exc:  # BaseException in WeasyPrint: surface it as an ordinary error
+        raise PdfError(f"resource refused: {exc.__cause__ or exc}") from exc
+    except AssetRefused as exc:  # a named stylesheet that is not a static asset
+        raise PdfError(f"resource refused: {exc}") from exc
+
+
+def layout(
+    html: str,
+    *,
+    base_url: str | None = None,
+    stylesheets: Sequence[str] = (),
+    css: str | None = None,
+    fetcher: StaticFetcher | None = None,
+    expected_pages: int | None = None,
+    hide: str | None = None,
+) -> Document:
+    """Lay ``html`` out (no PDF yet) with the warm state; call inside :func:`session`. Arguments as for
+    :func:`html_to_pdf`; ``hide``: a CSS selector whose elements are laid out but not painted
+    (``visibility: hidden``). Raises :class:`PageCountError` unless the layout has ``expected_pages`` pages."""
+    state = _state()
+    sheets = _stylesheets(state, stylesheets, css)
+    if hide:
+        sheets.append(_custom_css(state, f"{hide} {{ visibility: hidden !important; }}"))
+    document = HTML(string=html, base_url=base_url or DEFAULT_BASE_URL, url_fetcher=fetcher or StaticFetcher())
+    rendered = document.render(stylesheets=sheets, font_config=state.font_config)
+    if expected_pages is not None and len(rendered.pages) != expected_pages:
+        raise PageCountError(expected_pages, len(rendered.pages))
+    return rendered
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An element with a given attribute, as laid out: its border box in CSS px from the page's top-left
+    corner; its content box in PDF points (``pdf_x``, ``pdf_top``: the top-left corner, origin at the page's
+    bottom-left); the element and WeasyPrint's box."""
+
+    page: int
+    element: Any
+    box: Any
+    x: float
+    y: float
+    width: float
+    height: float
+    pdf_x: float
+    pdf_top: float
+    pdf_width: float
+    pdf_height: float
+
+
+def find_marks(pages: Sequence[Any], attribute: str) -> list[Mark]:
+    """Every box of ``pages`` (WeasyPrint pages, from :func:`layout`) whose element has ``attribute``, in
+    tree order. Reads WeasyPrint's box tree (``Page._page_box``, stable across 5x–70); raises :class:`PdfError`
+    if this WeasyPrint does not expose it, so a caller can fall back."""
+    marks = []
+    for number, page in enumerate(pages):
+        root = getattr(page, "_page_box", None)
+        if root is None or not hasattr(root, "descendants"):
+            raise PdfError("this WeasyPrint version does not expose its page boxes")
+        height_pt = page.height * PT_PER_PX
+        for box in root.descendants(placeholders=True):  # placeholders: absolutely positioned boxes too
+            element = getattr(box, "element", None)
+            if element is None or element.get(attribute) is None:
+                continue
+            style = getattr(box, "style", None)
+            if not isinstance(style, ComputedStyle) or style.pseudo_type:
+                continue  # the anonymous line/text boxes inside the element, ::before / ::after / ::marker
+            marks.append(
+                Mark(
+                    page=number,
+                    element=element,
+                    box=box,
+                    x=box.border_box_x(),
+                    y=box.border_box_y(),
+                    width=box.border_width(),
+                    height=box.border_height(),
+                    pdf_x=box.content_box_x() * PT_PER_PX,
+                    pdf_top=height_pt - box.content_box_y() * PT_PER_PX,
+                    pdf_width=box.width * PT_PER_PX,
+                    pdf_height=box.height * PT_PER_PX,
+                )
+            )
+    return marks
+
+
+LAYER_NAME = "BdgLayer"
+
+
+def write_pages(
+    document: Document,
+    pages: Sequence[Any],
+    *,
+    layers: Sequence[Any] = (),
+    layer_of: Sequence[int | None] | None = None,
+    drawings: Sequence[bytes | None] | None = None,
+) -> bytes:
+    """Write laid-out ``pages`` (from one or more :func:`layout` documents of this process) as one PDF, with
+    one font subset for them all; call inside :func:`session`. ``document`` gives the metadata (title).
+
+    * ``layers``: pages painted only as the background of other pages: each is written ONCE, as a PDF Form
+      XObject, and ``layer_of[i]`` (an index into ``layers``, or None) is drawn under ``pages[i]``. That is how
+      a class's certificates share everything they have in common (frame, headings, course, signer): it is
+      laid out, drawn and stored once per chunk instead of once per page. Layer pages are not output pages.
+    * ``drawings[i]``: raw PDF operators (user space: points, origin bottom-left) painted on ``pages[i]``
+      right after its layer, under WeasyPrint's content — e.g. a QR code (``certificates.qr.pdf_operators``),
+      which WeasyPrint would otherwise draw by interpreting an SVG path in Python.
+
+    Each output page with a layer gets its own small ``/Resources`` (the shared one + that layer), so a page
+    split out of the file carries only its own layer.
+    """
+    layers = list(layers)
+    pages = list(pages)
+    if layer_of is not None and len(layer_of) != len(pages):
+        raise ValueError("layer_of must have one entry per page")
+    if drawings is not None and len(drawings) != len(pages):
+        raise ValueError("drawings must have one entry per page")
+    if not layers and not any(drawings or ()):
+        return document.copy(pages).write_pdf()
+
+    def finisher(_document, out) -> None:
+        kids = out.pages["Kids"]
+        numbers = list(kids[::3])
+        page_dicts = [out.objects[n] for n in numbers]
+
+        def target(reference) -> Any:
+            return out.objects[int(bytes(reference).split()[0])]
+
+        shared = target(page_dicts[0]["Resources"])
+        forms = []
+        for page_dict in page_dicts[: len(layers)]:
+            form = target(page_dict["Contents"])
+            form.extra.update({"Type": "/XObject", "Subtype": "/Form", "BBox": page_dict["MediaBox"], "Resources": page_dict["Resources"]})
+            resources = pydyf.Dictionary(dict(shared))
+            resources["XObject"] = pydyf.Dictionary({**shared.get("XObject", {}), LAYER_NAME: form.reference})
+            out.add_object(resources)
+            forms.append(resources)
+            page_dict.clear()  # the layer page itself is dropped from the page tree below
+        for i, page_dict in enumerate(page_dicts[len(layers) :]):
+            head = []
+            layer = layer_of[i] if layer_of is not None else None
+            if layer is not None:
+                page_dict["Resources"] = forms[layer].reference
+                head.append(b"q /%s Do Q" % LAYER_NAME.encode())
+            if drawings is not None and drawings[i]:
+                head.append(drawings[i])
+            if head:
+                stream = target(page_dict["Contents"])
+                stream.stream[0:0] = head
+        if layers:
+            del kids[: 3 * len(layers)]
+            out.pages["Count"] -= len(layers)
+
+    return document.copy(layers + pages).write_pdf(finisher=finisher)
+
+
 def render_document(
     html: str,
     *,
@@ -409,19 +666,9 @@ def render_document(
     expected_pages: int | None = None,
 ) -> bytes:
     """Render one HTML document with the warm process state. See :func:`html_to_pdf`."""
-    fetcher = fetcher or StaticFetcher()
-    try:
-        with _LOCK:
-            if not is_warm():
-                warm_up()  # first render of the process: check the font before anything is printed with it
-            state = _state()
-            sheets = _stylesheets(state, stylesheets, css)
-            document = HTML(string=html, base_url=base_url or DEFAULT_BASE_URL, url_fetcher=fetcher)
-            return _write(document, state, sheets, expected_pages)
-    except FatalURLFetchingError as exc:  # BaseException in WeasyPrint: surface it as an ordinary error
-        raise PdfError(f"resource refused: {exc.__cause__ or exc}") from exc
-    except AssetRefused as exc:  # a named stylesheet that is not a static asset
-        raise PdfError(f"resource refused: {exc}") from exc
+    with session():
+        document = layout(html, base_url=base_url, stylesheets=stylesheets, css=css, fetcher=fetcher, expected_pages=expected_pages)
+        return document.write_pdf()
 
 
 def html_to_pdf(

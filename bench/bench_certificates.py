@@ -5,12 +5,15 @@ QR codes:
 
 * (a) ``naive`` — what most apps do (Indico among them): a new ``HTML(...).write_pdf()`` per trainee, the
   stylesheet inline in each document (parsed every time, @font-face loaded every time), no shared
-  ``FontConfiguration``. For 500 it is extrapolated from a sample of 50 (the line says so).
-* (b) ``multipage`` — all certificates as ONE multi-page document, in one warm process, PDF written once
-  (no split, no ZIP).
-* (c) ``pipeline`` — the product: ``render_batch`` (chunks of 50, 2 worker processes, merged PDF + ZIP split
-  with pypdf). ``cold``: the first batch of a process (the worker pool is started); ``warm``: the next one
-  (the pool is kept, as in a background worker).
+  ``FontConfiguration``, the QR code as an inline SVG path. For 500 it is extrapolated from a sample of 50 (the
+  line says so).
+* (b) ``multipage`` — all certificates as ONE multi-page document, in one warm process, every page laid out in
+  full (as one certificate on demand is), PDF written once (no split, no ZIP). ``multipage_layered``: the same
+  document drawn in layers, as the pipeline's chunks are (what the class's pages share, once per document as a
+  PDF Form XObject; each page then holds only its trainee's text — see certificates/render.py).
+* (c) ``pipeline`` — the product: ``render_batch`` (chunks of 50 in layers, 2 worker processes, merged PDF +
+  ZIP split with pypdf). ``cold``: the first batch of a process (the worker pool is started); ``warm``: the next
+  one (the pool is kept, as in a background worker) — a different class (new names, numbers and QR codes).
 * peak RSS per process (``resource.getrusage``, self and reaped children, MB); ratio a/c; one certificate on
   demand in a warm process.
 
@@ -96,8 +99,22 @@ def _workers() -> list[int]:
 # --- scenarios (each runs in a child process) --------------------------------------------------------
 
 
+def _svg_qr(html: str, url: str) -> str:
+    """The naive pattern's QR code: an inline SVG path that WeasyPrint interprets (the product draws the code
+    straight into the PDF instead, see certificates/render.py)."""
+    from bdg_training.certificates import qr
+
+    size, path = qr.qr_path(url)
+    svg = (
+        f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {size + 4} {size + 4}" width="26mm" height="26mm">'
+        f'<path fill="none" stroke="#000" stroke-width="1" d="{path}"/></svg>'
+    )
+    return html.replace('<div class="qr" data-qr></div>', svg, 1)
+
+
 def naive(n: int) -> dict:
-    """(a) one HTML document per trainee, its own <style> (fonts included), no shared FontConfiguration."""
+    """(a) one HTML document per trainee, its own <style> (fonts included), no shared FontConfiguration, the
+    QR code as an inline SVG."""
     from weasyprint import HTML
 
     from bdg_training import pdf
@@ -108,7 +125,7 @@ def naive(n: int) -> dict:
     cpu = time.process_time()
     start = time.perf_counter()
     for s in snapshots:
-        body = render.render_html([s])
+        body = _svg_qr(render.render_html([s]), s["verify_url"])
         html = body.replace("</head>", f"<style>{css}</style></head>", 1)
         out = HTML(string=html, base_url=pdf.DEFAULT_BASE_URL, url_fetcher=pdf.StaticFetcher()).write_pdf()
         assert out.startswith(b"%PDF")
@@ -117,31 +134,40 @@ def naive(n: int) -> dict:
     return {"ms_per_cert": elapsed * 1000 / n, "cpu_ms_per_cert": cpu * 1000 / n, "total_s": elapsed, **_rss()}
 
 
-def multipage(n: int) -> dict:
-    """(b) all certificates as one multi-page document in this (warm) process; no split, no ZIP."""
-    from bdg_training import pdf
+def _multipage(n: int, layered: bool) -> dict:
     from bdg_training.certificates import render
 
     warm_ms = render.warm_up()
     snapshots = make_class(n)
     cpu = time.process_time()
     start = time.perf_counter()
-    html = render.render_html(snapshots)
-    out = pdf.html_to_pdf(html, stylesheets=render.STYLESHEETS, expected_pages=n)
+    out = render.render_pdf(snapshots, layered=layered)
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu
     assert out.startswith(b"%PDF")
     return {"ms_per_cert": elapsed * 1000 / n, "cpu_ms_per_cert": cpu * 1000 / n, "total_s": elapsed, "warm_up_ms": warm_ms, **_rss()}
 
 
+def multipage(n: int) -> dict:
+    """(b) all certificates as one multi-page document in this (warm) process, every page laid out in full
+    (as on demand); no split, no ZIP."""
+    return _multipage(n, layered=False)
+
+
+def layered(n: int) -> dict:
+    """(b') the same document drawn in layers, as the pipeline's chunks are (shared layer + per-trainee slots)."""
+    return _multipage(n, layered=True)
+
+
 def pipeline(n: int) -> dict:
-    """(c) render_batch: merged PDF + ZIP; first batch (pool started) then a second one (pool kept)."""
+    """(c) render_batch: merged PDF + ZIP; first batch (pool started) then a second one (pool kept) of another
+    class."""
     from bdg_training.certificates import render
 
     warm_ms = render.warm_up()  # what an app / job worker does once at start
-    snapshots = make_class(n)
+    classes = (make_class(n), make_class(n))  # make_class draws new verify codes each time
     runs, cpus = [], []
-    for _ in range(2):
+    for snapshots in classes:
         before = {pid: _proc(pid)[1] for pid in _workers()}
         cpu = time.process_time()
         start = time.perf_counter()
@@ -184,7 +210,7 @@ def on_demand(n: int) -> dict:
     return {"median_ms": statistics.median(times), "p90_ms": sorted(times)[int(len(times) * 0.9) - 1], "warm_up_ms": warm_ms, "ready_ms": first_ready_ms, **_rss()}
 
 
-SCENARIOS = {"naive": naive, "multipage": multipage, "pipeline": pipeline, "on_demand": on_demand}
+SCENARIOS = {"naive": naive, "multipage": multipage, "layered": layered, "pipeline": pipeline, "on_demand": on_demand}
 
 
 def run_child(scenario: str, n: int) -> dict:
@@ -220,16 +246,19 @@ def main() -> None:
         sample = min(n, naive_sample) if n > 100 else n
         a = run_child("naive", sample)
         b = run_child("multipage", n)
+        bl = run_child("layered", n)
         c = run_child("pipeline", n)
         suffix = f" (extrapolated from {sample})" if sample != n else ""
         line(f"naive_{n}_ms_per_cert{suffix}", a["ms_per_cert"], "ms")
         line(f"multipage_{n}_ms_per_cert", b["ms_per_cert"], "ms")
+        line(f"multipage_layered_{n}_ms_per_cert", bl["ms_per_cert"], "ms")
         line(f"pipeline_{n}_ms_per_cert", c["ms_per_cert"], "ms")
         line(f"ratio_a_c_{n}", a["ms_per_cert"] / c["ms_per_cert"], "x")
         line(f"pipeline_{n}_total_merged_pdf_and_zip", c["warm_s"], "s")
         line(f"pipeline_{n}_total_first_batch_incl_pool_start", c["cold_s"], "s")
         line(f"naive_{n}_cpu_ms_per_cert{suffix}", a["cpu_ms_per_cert"], "ms")
         line(f"multipage_{n}_cpu_ms_per_cert", b["cpu_ms_per_cert"], "ms")
+        line(f"multipage_layered_{n}_cpu_ms_per_cert", bl["cpu_ms_per_cert"], "ms")
         line(f"pipeline_{n}_cpu_ms_per_cert_all_processes", c["cpu_ms_per_cert"], "ms")
         line(f"naive_{n}_peak_rss_process", a["rss_self_mb"], "MB")
         line(f"multipage_{n}_peak_rss_process", b["rss_self_mb"], "MB")

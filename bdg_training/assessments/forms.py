@@ -42,6 +42,11 @@ class ViDateTimeField(Field):
             return as_utc(self.data).astimezone(_tz()).strftime("%d/%m/%Y %H:%M")
         return ""
 
+    def process_data(self, value):
+        """The stored value (``obj=``) as an aware UTC datetime: SQLite gives back naive ones, which a posted
+        (aware) time of the same form could not be compared with when the other field is not posted."""
+        self.data = as_utc(value) if isinstance(value, datetime) else value
+
     def process_formdata(self, valuelist):
         if not valuelist:
             return

@@ -26,7 +26,7 @@ from bdg_training.assessments.models import Attempt, Question
 from bdg_training.courses.models import Course
 from bdg_training.database import as_utc, serialized_writes, utcnow
 from bdg_training.extensions import db
-from bdg_training.forms import apply_rule_errors
+from bdg_training.forms import apply_rule_errors, parse_id, parse_ids
 from bdg_training.rules_base import RuleViolation
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -62,7 +62,7 @@ def _scoped_course(course_id: int) -> Course:
 @bp.get("/questions")
 @organizer_required
 def questions():
-    topic_id = request.args.get("topic", type=int)
+    topic_id = request.args.get("topic", type=parse_id)
     kind = request.args.get("kind") or None
     status = request.args.get("status", "active")
     if status not in ("active", "retired", "all"):
@@ -92,8 +92,8 @@ def _question_form(obj: Question | None = None) -> QuestionForm:
     if request.method == "GET":
         if obj is not None:
             form.fill_from(obj)
-        elif request.args.get("topic", "").isdigit():
-            form.topic_id.data = int(request.args["topic"])
+        elif parse_id(request.args.get("topic")) is not None:
+            form.topic_id.data = parse_id(request.args["topic"])
     return form
 
 
@@ -210,7 +210,7 @@ def question_import():
     """Upload → check every row → save all (or nothing when any row is bad, listing every bad row)."""
     form = ImportForm()
     topics = services.topic_choices()
-    default_topic = request.form.get("default_topic", type=int)
+    default_topic = request.form.get("default_topic", type=parse_id)
     convert = request.form.get("convert") or None
     preview = legacy = None
     if form.validate_on_submit():
@@ -285,14 +285,14 @@ def form_edit(course_id: int, kind: str):
         form.shuffle_options.data = True
         if kind == rules.POST and rules.PRE in forms:
             form.same_as_pre.data = True
-    topic_id = request.values.get("topic", type=int)
+    topic_id = request.values.get("topic", type=parse_id)
     if topic_id is None and "topic" not in request.values:
         topic_id = course.topic_id
     candidates = _candidate_questions(course, existing, topic_id)
     selected = [item.question_id for item in existing.items] if existing else []
     locked = existing is not None and services.form_is_locked(existing)
     if request.method == "POST" and form.validate():
-        ticked = list(dict.fromkeys(int(v) for v in request.form.getlist("question_ids") if v.isdigit()))
+        ticked = list(dict.fromkeys(parse_ids(request.form.getlist("question_ids"))))
         order = {qid: request.form.get(f"order-{qid}", type=int) for qid in ticked}
         chosen = sorted(ticked, key=lambda qid: (order[qid] if order[qid] is not None else 10**6, ticked.index(qid)))
         same_as_pre = form.same_as_pre.data
@@ -322,7 +322,7 @@ def form_edit(course_id: int, kind: str):
             flash(f"Đã lưu {rules.kind_label(kind).lower()}.", "success")
             return redirect(url_for("assessments.course", course_id=course.id))
     elif request.method == "POST":
-        selected = [int(v) for v in request.form.getlist("question_ids") if v.isdigit()]
+        selected = parse_ids(request.form.getlist("question_ids"))
     return render_template(
         "assessments/form_edit.html",
         course=course,
@@ -622,8 +622,8 @@ def answer(course_id: int, kind: str):
         abort(404)
     answers: dict[int, list[int]] = {}
     for name in request.form:
-        if name.startswith("q-") and name[2:].isdigit():
-            answers[int(name[2:])] = [int(v) for v in request.form.getlist(name) if v.isdigit()]
+        if name.startswith("q-") and parse_id(name[2:]) is not None:
+            answers[parse_id(name[2:])] = parse_ids(request.form.getlist(name))
     submit = request.form.get("action") == "submit"
     try:
         outcome = services.save_answers(current_user, attempt, answers, utcnow(), submit=submit)

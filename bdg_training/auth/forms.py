@@ -1,5 +1,5 @@
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from bdg_training.auth.models import ROLES
 from bdg_training.forms import BaseForm
@@ -24,6 +24,7 @@ class ChangePasswordForm(BaseForm):
 class UserForm(BaseForm):
     username = StringField("Tên đăng nhập", validators=[DataRequired(), Length(min=3, max=120)])
     full_name = StringField("Họ và tên", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    # wtforms' Email() needs the optional email_validator package (not installed: any email crashed the form).
+    email = EmailField("Email", validators=[Optional(), Regexp(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z", message="Địa chỉ email không hợp lệ."), Length(max=254)])
     role = SelectField("Vai trò", choices=list(ROLES.items()), validators=[DataRequired()])
     unit_id = SelectField("Đơn vị", coerce=lambda v: int(v) if v not in (None, "", "None") else None, validators=[Optional()])

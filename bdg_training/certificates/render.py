@@ -31,20 +31,33 @@ copy_marker        no        "BẢN SAO" for a duplicate
 revoked_marker     no        e.g. "ĐÃ THU HỒI" — printed across the page
 =================  ========  ==========================================================================
 
-Batches: :func:`render_batch` renders chunks of ≤ ``chunk_size`` certificates, each chunk ONE HTML document
-(one page per certificate, one layout, one font subset), in up to ``workers`` processes; the merged PDF is the
-chunks concatenated with pypdf and the ZIP holds each page split out with pypdf (``pdf.split_pages``) —
-nothing is rendered twice.
+Batches: :func:`render_batch` renders chunks of ≤ ``chunk_size`` certificates, each chunk ONE PDF (one page
+per certificate, one font subset), in up to ``workers`` processes; the merged PDF is the chunks concatenated
+with pypdf and the ZIP holds each page split out with pypdf (``pdf.split_pages``) — nothing is rendered twice.
 
-Where the time goes (CPU per certificate in a 50-page chunk, 2-core reference machine, ~25–30 ms in all):
-WeasyPrint layout + drawing of ~17 text lines ≈ 15–18 ms, drawing the QR code's SVG path ≈ 5–6 ms (WeasyPrint
-interprets SVG paths in Python), making the QR code ≈ 2 ms (``certificates.qr``: segno's symbol, mask chosen
-~3× faster), Jinja ≈ 0.3 ms, splitting ≈ 0.5 ms. See bench/bench_certificates.py.
+A chunk is drawn in two layers (:func:`_layered_pdf`). A class's certificates differ only in a few lines — the
+number, "Chứng nhận Bà: <name>", date of birth and unit, the verification code and the QR code — which the
+default template puts in fixed-size *slots* (``data-slot`` elements, content in ``{% block slot_… %}``). The
+rest of the page (frame, headings, course, signer: ~13 text lines) is laid out and drawn ONCE per chunk and
+stored once as a PDF Form XObject that every page paints under its own slots; certificates whose pages differ
+outside the slots (another course, a copy marker…) get their own layer. The pages are the very pictures that
+:func:`render_one` draws (a test compares them pixel for pixel). The QR code is not an SVG for WeasyPrint to
+interpret but PDF path operators written into the page (``qr.pdf_operators``, in the ``data-qr`` box).
+
+Where the time goes (per certificate in a 50-page chunk, 2-core reference machine, no other load; measured in
+instructions with valgrind, which the machine's load does not skew): ~52 M instructions ≈ 6–7 ms CPU in all —
+WeasyPrint's layout, drawing and PDF writing of the page with its 4 slots ≈ 40 M, the QR code ≈ 10 M
+(``qr.qr_matrix`` ~0.75 ms: segno's encoding, faster placement and mask choice), Jinja ≈ 0.2 ms, splitting ≈
+0.2 ms; the parent process adds ~0.5 ms of pypdf merging and zipping. Before the layers (every page laid out in
+full, the QR code as an SVG path): ~27 ms. See bench/bench_certificates.py.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
+import gc
+import logging
 import math
 import multiprocessing
 import os
@@ -58,13 +71,15 @@ from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bdg_training import pdf
-from bdg_training.certificates.qr import qr_path
+from bdg_training.certificates.qr import pdf_operators as qr_pdf_operators
+from bdg_training.certificates.qr import qr_matrix, qr_path
 from bdg_training.certificates.rules import display_number
 from bdg_training.text import fold, nfc
 from bdg_training.vn import format_date, place_date_line
@@ -82,8 +97,10 @@ __all__ = [
     "render_custom",
     "render_html",
     "render_one",
+    "render_pdf",
     "sample_snapshot",
     "shutdown_pool",
+    "start_pool",
     "warm_up",
     "zip_member_name",
 ]
@@ -187,32 +204,71 @@ def _fields(snapshot: Mapping) -> dict:
     return c
 
 
+class _Context(dict):
+    """A certificate's template variables; ``qr_size`` / ``qr_path`` (the inline-SVG QR code that templates
+    edited from an earlier default still use) are only computed when a template asks for them."""
+
+    def __missing__(self, key):
+        if key in ("qr_size", "qr_path"):
+            self["qr_size"], self["qr_path"] = qr_path(self["verify_url"])
+            return self[key]
+        raise KeyError(key)
+
+
+# Shrink-to-fit (:func:`_fit`): the width of the body's text column (certificate.css: .body, 297 − 2 × 24 mm)
+# in pt, less 4 % for safety; font sizes tried, in pt.
+LINE_WIDTH_PT = (297 - 2 * 24) / 25.4 * 72 * 0.96
+NAME_POINTS = tuple(range(25, 10, -1))  # recipient line: the name at 25pt … 11pt (then it wraps, 2 lines)
+FACT_POINTS = tuple(range(14, 8, -1))  # facts / address line: 14pt … 9pt (then two 7.8pt lines, "fit-2")
+RECIPIENT_LABEL_PT = 15
+
+
+def _fit(width_em: float, fixed_pt: float, points: Sequence[int]) -> int | None:
+    """The largest size in ``points`` at which text ``width_em`` wide, after ``fixed_pt`` of other text, fits
+    on one line of :data:`LINE_WIDTH_PT`; None if none does."""
+    for size in points:
+        if fixed_pt + width_em * size <= LINE_WIDTH_PT:
+            return size
+    return None
+
+
 def certificate_context(snapshot: Mapping) -> dict:
     """The variables a certificate template sees as ``c`` (plain text only; the template escapes them).
 
     All snapshot fields (NFC, trimmed; optional ones default to ""), plus: ``number_line`` ("Số: …"),
-    ``facts_line`` ("Sinh ngày: 01/01/1980 – Đơn vị công tác: …", the parts present), ``when_where_line``
-    ("Thời gian: từ ngày … đến ngày … (16 giờ), tại …"),
-    ``signer_titles`` (all signer lines but the last) and ``signer_name`` (the last), ``qr_size`` and
-    ``qr_path`` (SVG path of the QR code of ``verify_url``), ``name_size`` / ``course_size`` (CSS classes
-    that shrink long text). Raises :class:`SnapshotError` listing every missing required field.
+    ``recipient_label`` ("Chứng nhận Bà:"), ``facts_line`` ("Sinh ngày: 01/01/1980 – Đơn vị công tác: …", the
+    parts present), ``address_line`` ("Địa chỉ: …" or ""), ``when_where_line`` ("Thời gian: từ ngày … đến
+    ngày … (16 giờ), tại …"), ``signer_titles`` (all signer lines but the last) and ``signer_name`` (the last),
+    CSS classes that shrink long text: ``name_fit`` / ``facts_fit`` / ``address_fit`` (measured with the font's
+    glyph widths, see certificate.css), ``name_size`` / ``course_size`` (by length); and, computed on demand,
+    ``qr_size`` and ``qr_path`` (SVG path of the QR code of ``verify_url``: the default template does not use
+    them — render.py draws the code into its ``data-qr`` box). Raises :class:`SnapshotError` listing every
+    missing required field.
     """
-    c = _fields(snapshot)
+    c = _Context(_fields(snapshot))
     lines = c["signer_lines"]
-    size, path = qr_path(c["verify_url"])
+    facts_line = FACT_SEPARATOR.join(
+        x for x in (c["date_of_birth"] and f"Sinh ngày: {c['date_of_birth']}", c["work_unit"] and f"Đơn vị công tác: {c['work_unit']}") if x
+    )
+    address_line = f"Địa chỉ: {c['address']}" if c["address"] else ""
+    recipient_label = f"Chứng nhận {c['salutation']}:"
+    name_pt = _fit(pdf.text_width(c["full_name"], bold=True), pdf.text_width(recipient_label + " ") * RECIPIENT_LABEL_PT, NAME_POINTS)
+    facts_pt = _fit(pdf.text_width(facts_line), 0, FACT_POINTS) if facts_line else FACT_POINTS[0]
+    address_pt = _fit(pdf.text_width(address_line), 0, FACT_POINTS) if address_line else FACT_POINTS[0]
     c.update(
         signer_lines=lines,
         signer_titles=lines[:-1],
         signer_name=lines[-1],
         number_line=display_number(c["number"]),
-        qr_size=size,
-        qr_path=path,
-        facts_line=FACT_SEPARATOR.join(
-            x for x in (c["date_of_birth"] and f"Sinh ngày: {c['date_of_birth']}", c["work_unit"] and f"Đơn vị công tác: {c['work_unit']}") if x
-        ),
+        recipient_label=recipient_label,
+        facts_line=facts_line,
+        address_line=address_line,
         when_where_line=f"Thời gian: {c['course_dates']}"
         + (f" ({c['hours']} giờ)" if c["hours"] else "")
         + (f", tại {c['venue']}" if c["venue"] else ""),
+        name_fit=f"fs-{name_pt or NAME_POINTS[-1]}",
+        facts_fit=f"fs-{facts_pt}" if facts_pt else "fit-2",
+        address_fit=f"fs-{address_pt}" if address_pt else "fit-2",
         name_size=_size(c["full_name"], NAME_SIZES, "name-xs"),
         course_size=_size(c["course_title"], COURSE_SIZES, "course-s"),
     )
@@ -295,8 +351,8 @@ def _title(contexts: Sequence[dict]) -> str:
     return f"Giấy chứng nhận ({len(contexts)} bản)"
 
 
-def _document(pages: Sequence[Markup], contexts: Sequence[dict]) -> str:
-    return _ENV.get_template(DOCUMENT_TEMPLATE).render(pages=pages, title=_title(contexts))
+def _document(pages: Sequence[Markup], contexts: Sequence[dict], style: str = "") -> str:
+    return _ENV.get_template(DOCUMENT_TEMPLATE).render(pages=pages, title=_title(contexts), style=Markup(style))
 
 
 def _compile_custom(template_source: str):
@@ -310,12 +366,14 @@ def _compile_custom(template_source: str):
         raise TemplateError(f"Lỗi cú pháp mẫu: {exc}") from exc
 
 
-def render_html(snapshots: Iterable[Mapping], *, template_source: str | None = None) -> str:
-    """One HTML document, one page per snapshot, with the default template or an admin-edited one
-    (``template_source``: the markup of ONE certificate page, variable ``c``; rendered in the sandbox)."""
+def _contexts(snapshots: Iterable[Mapping]) -> list[dict]:
     contexts = [certificate_context(s) for s in snapshots]
     if not contexts:
         raise SnapshotError("no certificate to render")
+    return contexts
+
+
+def _html(contexts: Sequence[dict], template_source: str | None) -> str:
     if template_source is None:
         template = _ENV.get_template(DEFAULT_TEMPLATE)
         pages = [Markup(template.render(c=c)) for c in contexts]
@@ -334,9 +392,26 @@ def render_html(snapshots: Iterable[Mapping], *, template_source: str | None = N
     return _document(pages, contexts)
 
 
+def render_html(snapshots: Iterable[Mapping], *, template_source: str | None = None) -> str:
+    """One HTML document, one page per snapshot, with the default template or an admin-edited one
+    (``template_source``: the markup of ONE certificate page, variable ``c``; rendered in the sandbox).
+    The QR codes are not in it: :func:`render_one` / :func:`render_batch` draw them into the ``data-qr`` boxes."""
+    return _html(_contexts(snapshots), template_source)
+
+
 # --------------------------------------------------------------------------------------------------
 # PDF
 # --------------------------------------------------------------------------------------------------
+
+QR_ATTRIBUTE = "data-qr"  # an element with it gets the certificate's QR code drawn in its content box
+SLOT_ATTRIBUTE = "data-slot"  # data-slot="x": per-trainee content, the template's {% block slot_x %}
+SLOT_BLOCK_PREFIX = "slot_"
+PAGE_ATTRIBUTE = "data-page"  # the .page box of _document.html
+_NAME_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+_ATTRIBUTE_RE = re.compile(r"^[a-zA-Z_][-a-zA-Z0-9_.]*$")
+_GEOMETRY_TOLERANCE = 1e-3  # CSS px
+
+log = logging.getLogger(__name__)
 
 
 def warm_up() -> float:
@@ -344,18 +419,198 @@ def warm_up() -> float:
     ms = pdf.warm_up(STYLESHEETS)
     _ENV.get_template(DEFAULT_TEMPLATE)
     _ENV.get_template(DOCUMENT_TEMPLATE)
+    _static_template()
     return ms
 
 
-def _pdf(snapshots: Sequence[Mapping], template_source: str | None, css: str | None, fetcher=None) -> bytes:
-    html = render_html(snapshots, template_source=template_source)
+def _qr_drawings(marks: Sequence[pdf.Mark], page_count: int, urls: Sequence[str], where: Sequence[int] | None = None) -> list[bytes | None]:
+    """Per output page, the PDF operators of its certificate's QR code in each ``data-qr`` box.
+    ``marks`` are the boxes found on the laid-out pages; ``where[i]`` says which laid-out page holds page
+    ``i``'s boxes (its layer), by default page ``i`` itself."""
+    boxes: dict[int, list[pdf.Mark]] = {}
+    for mark in marks:
+        boxes.setdefault(mark.page, []).append(mark)
+    drawings: list[bytes | None] = []
+    for i in range(page_count):
+        found = boxes.get(where[i] if where is not None else i)
+        if not found:
+            drawings.append(None)
+            continue
+        matrix = qr_matrix(urls[i])
+        drawings.append(
+            b"\n".join(qr_pdf_operators(matrix, m.pdf_x, m.pdf_top, min(m.pdf_width, m.pdf_height)) for m in found if m.pdf_width > 0 and m.pdf_height > 0)
+            or None
+        )
+    return drawings
+
+
+def _full_pdf(contexts: Sequence[dict], template_source: str | None, css: str | None, fetcher=None) -> bytes:
+    """The general way: the whole HTML laid out page by page, then the QR codes drawn into their boxes."""
+    html = _html(contexts, template_source)
     sheets = (PAGE_CSS,) if template_source is not None else STYLESHEETS
-    return pdf.html_to_pdf(html, stylesheets=sheets, css=css, fetcher=fetcher, expected_pages=len(snapshots))
+    with pdf.session():
+        document = pdf.layout(html, stylesheets=sheets, css=css, fetcher=fetcher, expected_pages=len(contexts))
+        marks = pdf.find_marks(document.pages, QR_ATTRIBUTE)
+        drawings = _qr_drawings(marks, len(contexts), [c["verify_url"] for c in contexts])
+        return pdf.write_pages(document, document.pages, drawings=drawings)
+
+
+# --- a class: shared layers + per-trainee slots ------------------------------------------------------
+
+
+class _NotLayerable(Exception):
+    """The template's slots do not meet the conditions of layered rendering (see certificate.css)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _static_template():
+    """The default template with every slot block emptied: the part of a page shared by a class."""
+    blocks = [name for name in _ENV.get_template(DEFAULT_TEMPLATE).blocks if name.startswith(SLOT_BLOCK_PREFIX)]
+    source = f'{{% extends "{DEFAULT_TEMPLATE}" %}}' + "".join(f"{{% block {name} %}}{{% endblock %}}" for name in blocks)
+    return _ENV.from_string(source)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    block: str
+    tag: str
+    attributes: str  # rendered, escaped
+    css_class: str
+    mark: pdf.Mark
+
+
+def _slot_plan(layer_pages: Sequence[Any], slot_marks: Sequence[pdf.Mark], page_marks: Sequence[pdf.Mark], blocks) -> tuple[list[list[_Slot]], str]:
+    """Per layer page, its slots (measured) and the CSS placing them; :class:`_NotLayerable` when a slot
+    could depend on its content or on what surrounds it."""
+    from weasyprint.formatting_structure.boxes import BlockBox
+
+    origin = {m.page: (m.box.padding_box_x(), m.box.padding_box_y()) for m in page_marks}
+    plan: list[list[_Slot]] = [[] for _ in layer_pages]
+    rules = []
+    for mark in slot_marks:
+        name = mark.element.get(SLOT_ATTRIBUTE)
+        box, style = mark.box, mark.box.style
+        if not _NAME_RE.match(name or "") or SLOT_BLOCK_PREFIX + name not in blocks:
+            raise _NotLayerable(f"slot {name!r} has no block {SLOT_BLOCK_PREFIX}{name}")
+        if any(s.block == SLOT_BLOCK_PREFIX + name for s in plan[mark.page]):
+            raise _NotLayerable(f"slot {name!r} twice on a page")
+        if not isinstance(box, BlockBox) or mark.page not in origin:
+            raise _NotLayerable(f"slot {name!r} is not a block inside .page")
+        if style["height"] == "auto" or style["overflow"] == "visible":
+            raise _NotLayerable(f"slot {name!r} needs a fixed height and overflow: hidden")
+        if (style["position"] in ("absolute", "fixed") or style["float"] != "none") and style["width"] == "auto":
+            raise _NotLayerable(f"slot {name!r} is shrink-to-fit (no width)")
+        attributes = []
+        for key, value in mark.element.attrib.items():
+            if key == "class":
+                continue
+            if not _ATTRIBUTE_RE.match(key):
+                raise _NotLayerable(f"slot {name!r} has an unusual attribute {key!r}")
+            attributes.append(f' {key}="{escape(value)}"')
+        css_class = f"bdg-slot-{mark.page}-{name}"
+        x0, y0 = origin[mark.page]
+        rules.append(
+            f".{css_class}{{position:absolute!important;left:{mark.x - x0!r}px!important;top:{mark.y - y0!r}px!important;"
+            f"right:auto!important;bottom:auto!important;width:{mark.width!r}px!important;height:{mark.height!r}px!important;"
+            "margin:0!important;box-sizing:border-box!important;float:none!important;visibility:visible!important}"
+        )
+        classes = " ".join(x for x in ((mark.element.get("class") or "").strip(), css_class) if x)
+        plan[mark.page].append(_Slot(SLOT_BLOCK_PREFIX + name, box.element_tag, "".join(attributes), escape(classes), mark))
+    return plan, "\n".join(rules)
+
+
+def _check_slots(plan: Sequence[Sequence[_Slot]], layer_of: Sequence[int], slot_pages: Sequence[Any]) -> None:
+    """The slots as laid out on their own are where they were measured and inherit the same text style."""
+    from weasyprint.css.properties import INHERITED
+
+    marks = pdf.find_marks(slot_pages, SLOT_ATTRIBUTE)
+    by_page: dict[int, list[pdf.Mark]] = {}
+    for mark in marks:
+        by_page.setdefault(mark.page, []).append(mark)
+    checked: set[int] = set()
+    for i, layer in enumerate(layer_of):
+        found = by_page.get(i, [])
+        expected = plan[layer]
+        if len(found) != len(expected):
+            raise _NotLayerable(f"page {i}: {len(found)} slots laid out, {len(expected)} planned")
+        for mark, slot in zip(found, expected, strict=True):
+            for a, b in ((mark.x, slot.mark.x), (mark.y, slot.mark.y), (mark.width, slot.mark.width), (mark.height, slot.mark.height)):
+                if abs(a - b) > _GEOMETRY_TOLERANCE:
+                    raise _NotLayerable(f"page {i}: slot {slot.block} moved ({a} ≠ {b})")
+            if layer not in checked:
+                differs = [p for p in sorted(INHERITED - {"visibility"}) if mark.box.style[p] != slot.mark.box.style[p]]
+                if differs:
+                    raise _NotLayerable(f"slot {slot.block} inherits {', '.join(differs)} from its surroundings; set them on the slot")
+        checked.add(layer)
+
+
+def _layered_pdf(contexts: Sequence[dict]) -> bytes:
+    """A class with the default template, drawn in two layers (:class:`_NotLayerable` if it cannot be).
+
+    1. Each certificate's page without its slots' content (``_static_template``): certificates whose pages
+       are then identical — usually the whole class: same issuer, course, signer — share ONE layer page.
+    2. Those layer pages are laid out (slots hidden); each slot's box is measured.
+    3. Each certificate's page is laid out with its slots only, placed at the measured boxes (generated CSS).
+    4. The PDF: every layer written once, as a Form XObject painted under its certificates' pages; the QR
+       codes drawn as vector paths into the measured ``data-qr`` boxes.
+    Pages are identical to :func:`render_one`'s (a test compares them as pictures); the cost per certificate
+    is that of ~4 short text lines instead of ~17 lines, the frame and the QR path.
+    """
+    template = _ENV.get_template(DEFAULT_TEMPLATE)
+    static_template = _static_template()
+    layers: dict[str, int] = {}
+    layer_of: list[int] = []
+    for c in contexts:
+        html = static_template.render(c=c)
+        layer_of.append(layers.setdefault(html, len(layers)))
+    layer_html = _document([Markup(h) for h in layers], contexts)
+    with pdf.session():
+        layer_document = pdf.layout(layer_html, stylesheets=STYLESHEETS, expected_pages=len(layers), hide=f"[{SLOT_ATTRIBUTE}]")
+        try:
+            plan, style = _slot_plan(
+                layer_document.pages,
+                pdf.find_marks(layer_document.pages, SLOT_ATTRIBUTE),
+                pdf.find_marks(layer_document.pages, PAGE_ATTRIBUTE),
+                template.blocks,
+            )
+        except pdf.PdfError as exc:
+            raise _NotLayerable(str(exc)) from exc
+        pages = []
+        for c, layer in zip(contexts, layer_of, strict=True):
+            context = template.new_context({"c": c})
+            pages.append(
+                Markup(
+                    "".join(
+                        f"<{s.tag}{s.attributes} class=\"{s.css_class}\">{''.join(template.blocks[s.block](context))}</{s.tag}>" for s in plan[layer]
+                    )
+                )
+            )
+        slot_document = pdf.layout(_document(pages, contexts, style), stylesheets=STYLESHEETS, expected_pages=len(contexts))
+        _check_slots(plan, layer_of, slot_document.pages)
+        drawings = _qr_drawings(pdf.find_marks(layer_document.pages, QR_ATTRIBUTE), len(contexts), [c["verify_url"] for c in contexts], layer_of)
+        return pdf.write_pages(layer_document, slot_document.pages, layers=layer_document.pages, layer_of=layer_of, drawings=drawings)
+
+
+def _pdf(snapshots: Sequence[Mapping], template_source: str | None, css: str | None, fetcher=None, *, layered: bool = False) -> bytes:
+    contexts = _contexts(snapshots)
+    if layered and template_source is None and css is None and fetcher is None and len(contexts) > 1:
+        try:
+            return _layered_pdf(contexts)
+        except _NotLayerable as exc:
+            log.warning("certificate template cannot be drawn in layers (%s): rendering every page in full", exc)
+    return _full_pdf(contexts, template_source, css, fetcher)
+
+
+def render_pdf(snapshots: Sequence[Mapping], *, layered: bool = True) -> bytes:
+    """Several certificates (default template) as ONE multi-page PDF, in this process: in layers (see
+    :func:`_layered_pdf`) or, ``layered=False``, each page laid out in full as :func:`render_one` does."""
+    return _pdf(snapshots, None, None, layered=layered)
 
 
 def render_one(snapshot: Mapping, *, template_source: str | None = None, css: str | None = None, fetcher=None) -> bytes:
-    """One certificate → a one-page PDF, on demand (~50 ms in a warm process on the 2-core reference machine;
-    the first render of a process adds the warm-up, ~0.2 s: call :func:`warm_up` at start-up)."""
+    """One certificate → a one-page PDF, on demand (~40 ms in a warm process on the 2-core reference machine,
+    half of it the per-document cost: HTML parsing, style cascade, font subsets; the first render of a process
+    adds the warm-up, ~0.2 s: call :func:`warm_up` at start-up)."""
     return _pdf([snapshot], template_source, css, fetcher)
 
 
@@ -371,8 +626,9 @@ def render_custom(template_source: str, css: str | None, snapshot: Mapping, *, f
 
 
 def _render_chunk(snapshots: Sequence[Mapping], template_source: str | None = None, css: str | None = None) -> tuple[bytes, list[bytes]]:
-    """Worker task: ONE multi-page document for the chunk, and its pages split out (pypdf, no re-render)."""
-    document = _pdf(snapshots, template_source, css)
+    """Worker task: ONE multi-page document for the chunk (in layers with the default template), and its pages
+    split out (no re-render)."""
+    document = _pdf(snapshots, template_source, css, layered=True)
     pages = pdf.split_pages(document)
     if len(pages) != len(snapshots):
         raise pdf.PageCountError(len(snapshots), len(pages))
@@ -471,16 +727,27 @@ _POOL_LOCK = threading.Lock()
 
 
 def _init_worker() -> None:
-    """Pool initializer: a forked worker inherits the parent's warm state; a fresh one warms up here."""
-    warm_up()
+    """Pool initializer. A forked worker inherits the parent's warm state, already frozen out of the garbage
+    collector's reach (see :func:`_executor`); a fresh one (forkserver, spawn) warms up and freezes it here."""
+    if not pdf.is_warm():
+        warm_up()
+        gc.collect()
+        gc.freeze()
+
+
+def _started() -> None:
+    """A no-op task: submitting it makes the pool start its processes now."""
 
 
 def _executor(workers: int) -> ProcessPoolExecutor:
     """A persistent pool (reused by later batches, so workers are started and warmed once).
 
-    Started with ``fork`` from a warm, single-threaded parent (the workers inherit the fonts and stylesheets);
-    from a multi-threaded process (a threaded web server) ``fork`` is unsafe, so ``forkserver`` is used and
-    each worker warms up in the initializer.
+    Started with ``fork`` from a warm, single-threaded parent: the workers inherit the fonts, stylesheets and
+    templates. Just before forking, the parent's objects are frozen (``gc.freeze``: moved out of the garbage
+    collector's generations; undone in the parent right after), so the workers' collections never scan them —
+    nor write to, hence copy, the memory pages they share with the parent. From a multi-threaded process (a
+    threaded web server) ``fork`` is unsafe, so ``forkserver`` is used and each worker warms up in the
+    initializer. The processes are started here, not at the first chunk (:func:`start_pool`).
     """
     global _POOL, _POOL_KEY
     with _POOL_LOCK:
@@ -490,7 +757,8 @@ def _executor(workers: int) -> ProcessPoolExecutor:
         if _POOL is not None:
             _POOL.shutdown(wait=False, cancel_futures=True)
         methods = multiprocessing.get_all_start_methods()
-        if "fork" in methods and threading.active_count() == 1:
+        forking = "fork" in methods and threading.active_count() == 1
+        if forking:
             warm_up()  # before forking: the children start warm
             context = multiprocessing.get_context("fork")
         elif "forkserver" in methods:
@@ -498,9 +766,24 @@ def _executor(workers: int) -> ProcessPoolExecutor:
             context.set_forkserver_preload([__name__])
         else:
             context = multiprocessing.get_context("spawn")
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
-        _POOL_KEY = key
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+        if forking:
+            gc.collect()
+            gc.freeze()
+        try:
+            for _ in range(workers):  # with fork, the first submit forks every worker at once
+                pool.submit(_started)
+        finally:
+            if forking:
+                gc.unfreeze()
+        _POOL, _POOL_KEY = pool, key
         return _POOL
+
+
+def start_pool(workers: int = 2) -> None:
+    """Start (and warm) the render worker processes now, so that the first class batch does not wait for
+    them; call it at the start of a background-job worker. Idempotent; :func:`shutdown_pool` stops them."""
+    _executor(min(workers, os.cpu_count() or 1))
 
 
 @atexit.register

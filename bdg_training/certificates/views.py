@@ -19,7 +19,7 @@ from bdg_training.courses.models import Course
 from bdg_training.database import utcnow
 from bdg_training.enrollment.models import Enrollment
 from bdg_training.extensions import db, limiter
-from bdg_training.forms import apply_rule_errors
+from bdg_training.forms import apply_rule_errors, parse_id
 from bdg_training.rules_base import RuleViolation
 from bdg_training.text import fold
 from bdg_training.units.models import Unit
@@ -505,10 +505,10 @@ def issuers():
 @bp.get("/certificates/issuers/new")
 @admin_required
 def issuer_new():
-    unit_id = request.args.get("unit_id", "")
-    if not unit_id.isdigit():
+    unit_id = parse_id(request.args.get("unit_id"))
+    if unit_id is None:
         return redirect(url_for("certificates.issuers"))
-    return redirect(url_for("certificates.issuer_settings", unit_id=int(unit_id)))
+    return redirect(url_for("certificates.issuer_settings", unit_id=unit_id))
 
 
 @bp.route("/certificates/issuers/<int:unit_id>", methods=["GET", "POST"])
@@ -544,8 +544,8 @@ def template_editor(unit_id: int):
     form = TemplateForm()
     if request.method == "GET":
         source = None
-        if request.args.get("from", "").isdigit():
-            source = db.session.get(CertificateTemplate, int(request.args["from"]))
+        if parse_id(request.args.get("from")) is not None:
+            source = db.session.get(CertificateTemplate, parse_id(request.args["from"]))
             source = source if source is not None and source.unit_id == unit.id else None
         source = source or settings.template
         if source is not None:
@@ -588,7 +588,7 @@ def template_preview(unit_id: int):
 def template_activate(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     template_id = request.form.get("template_id", "")
-    template = db.session.get(CertificateTemplate, int(template_id)) if template_id.isdigit() else None
+    template = db.session.get(CertificateTemplate, parse_id(template_id)) if parse_id(template_id) is not None else None
     if template_id and template is None:
         abort(404)
     try:

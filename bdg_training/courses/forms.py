@@ -16,17 +16,13 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput, TimeInput
 
 from bdg_training.enrollment.rules import TARGET_GROUP_CHOICES
-from bdg_training.forms import BaseForm, ViDateField, normalise_multiline, normalise_text
+from bdg_training.forms import BaseForm, ViDateField, coerce_id, normalise_multiline, normalise_text
 from bdg_training.vn import parse_date
 
 
 def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """An id from a select or hidden field, or ``None`` (empty, malformed, or beyond a database integer)."""
+    return coerce_id(value)
 
 
 _DATETIME_RE = re.compile(r"(\S+)\s+([0-9]{1,2})\s*[:hg]\s*([0-9]{2})")

@@ -46,9 +46,19 @@ def _helpers() -> dict:
     return {"vnum": vnum}
 
 
-def _int_arg(name: str) -> int | None:
+def _int_arg(name: str, minimum: int = 0, maximum: int = 2**31 - 1) -> int | None:
+    """A whole number from the query string, or ``None`` when absent or not one: ASCII digits only
+    ("²".isdigit() is true, int("²") fails) and within ``minimum``…``maximum`` — by default what a
+    database integer column holds, so that a huge id is "not found" instead of a database error."""
     value = (request.args.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if minimum <= number <= maximum else None
+
+
+def _year_arg(name: str = "year") -> int | None:
+    return _int_arg(name, minimum=1, maximum=9999)  # what a date can hold
 
 
 def _merge_errors(form, errors: dict[str, list[str]]) -> None:
@@ -97,7 +107,7 @@ def _registration(course: Course, now):
 @bp.get("/")
 @organizer_required
 def index():
-    unit_id, year, topic_id = _int_arg("unit"), _int_arg("year"), _int_arg("topic")
+    unit_id, year, topic_id = _int_arg("unit"), _year_arg(), _int_arg("topic")
     status = request.args.get("status") or ""
     q = (request.args.get("q") or "").strip()
     if unit_id is not None:
@@ -503,7 +513,7 @@ def ical(course_id: int):
 @organizer_required
 def plans():
     today = services.local_today()
-    year = _int_arg("year") or today.year
+    year = _year_arg() or today.year
     unit_id = _int_arg("unit")
     if unit_id is not None:
         ensure_in_scope(unit_id)
@@ -560,7 +570,7 @@ def _save_plan(form: PlanForm, plan: TrainingPlan | None):
 def plan_new():
     form = _plan_form()
     if request.method == "GET":
-        form.year.data = _int_arg("year") or services.local_today().year
+        form.year.data = _year_arg() or services.local_today().year
         unit_id = _int_arg("unit") or current_user.unit_id
         form.unit_id.data = unit_id if unit_id in {c[0] for c in form.unit_id.choices} else None
         form.planned_courses.data, form.planned_trainees.data = 0, 0

@@ -8,11 +8,11 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from bdg_training.enrollment import rules
 from bdg_training.ethnicity import ETHNICITY_CHOICES
-from bdg_training.forms import BaseForm
+from bdg_training.forms import BaseForm, coerce_id
 
 
 def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
+    return coerce_id(value)  # None also for a malformed id or one beyond a database integer
 
 
 class TraineeForm(BaseForm):

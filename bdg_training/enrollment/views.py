@@ -32,7 +32,7 @@ from bdg_training.enrollment.forms import DecisionForm, ImportForm, ProfileForm,
 from bdg_training.enrollment.models import Enrollment, ImportBatch, Trainee
 from bdg_training.ethnicity import ethnicity_by_code
 from bdg_training.extensions import db, limiter
-from bdg_training.forms import BaseForm, apply_rule_errors
+from bdg_training.forms import BaseForm, apply_rule_errors, parse_id, parse_ids
 from bdg_training.rules_base import RuleViolation
 from bdg_training.text import fold, sort_key
 from bdg_training.units.models import Unit
@@ -402,8 +402,8 @@ def duplicates():
 def merge():
     if not BaseForm().validate_on_submit():
         return redirect(url_for("enrollment.duplicates"))
-    keep_id = request.form.get("keep_id", type=int)
-    ids = {int(i) for i in request.form.getlist("ids") if i.isdigit()}
+    keep_id = request.form.get("keep_id", type=parse_id)
+    ids = set(parse_ids(request.form.getlist("ids")))
     keep = db.session.get(Trainee, keep_id) if keep_id else None
     if keep is None or keep_id not in ids or len(ids) < 2:
         flash("Vui lòng chọn hồ sơ giữ lại.", "danger")
@@ -527,7 +527,7 @@ def enrol(course_id: int):
     course = _course(course_id)
     if not BaseForm().validate_on_submit():
         return redirect(url_for("enrollment.add", course_id=course.id))
-    trainee = db.session.get(Trainee, request.form.get("trainee_id", type=int) or 0)
+    trainee = db.session.get(Trainee, request.form.get("trainee_id", type=parse_id) or 0)
     if trainee is None:
         abort(404)
     try:
@@ -552,7 +552,7 @@ def decide(course_id: int):
     action = request.form.get("action")
     if action not in ("approve", "reject"):
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = parse_ids(request.form.getlist("ids"))
     try:
         result = services.decide(current_user, course, ids, approve=action == "approve", now=utcnow(), note=form.note.data or None)
     except RuleViolation as exc:
@@ -656,8 +656,8 @@ def attendance(course_id: int):
         marks: dict[tuple[int, int], str | None] = {}
         for name, value in request.form.items():
             parts = name.split("-")
-            if len(parts) == 3 and parts[0] == "m" and parts[1].isdigit() and parts[2].isdigit():
-                marks[(int(parts[1]), int(parts[2]))] = value or None
+            if len(parts) == 3 and parts[0] == "m" and parse_id(parts[1]) is not None and parse_id(parts[2]) is not None:
+                marks[(parse_id(parts[1]), parse_id(parts[2]))] = value or None
         try:
             changed = services.save_attendance(current_user, course, marks, today=today, now=utcnow())
         except RuleViolation as exc:

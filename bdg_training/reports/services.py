@@ -27,6 +27,7 @@ from bdg_training.database import as_utc, serialized_writes
 from bdg_training.enrollment import rules as enrollment_rules
 from bdg_training.enrollment.models import Enrollment, Trainee
 from bdg_training.ethnicity import ethnicity_by_code
+from bdg_training.forms import parse_id
 from bdg_training.extensions import db
 from bdg_training.reports import queries, rules
 from bdg_training.reports.models import ApiToken
@@ -82,8 +83,8 @@ class UnitIndex:
 
     def value_of(self, key: str, grouping: str) -> int | None:
         """SQL unit key of a URL key (``None`` when it names nothing)."""
-        if key.startswith("u") and key[1:].isdigit():
-            return int(key[1:])
+        if key.startswith("u") and parse_id(key[1:]) is not None:
+            return parse_id(key[1:])
         if grouping == "now":
             for value, group in self._group_ints()[1].items():
                 if group.key == key:
@@ -96,15 +97,15 @@ class UnitIndex:
             for group in self.groups.values():
                 if group.key == key:
                     return group.label
-        if key.startswith("u") and key[1:].isdigit():
-            return self.label(int(key[1:]))
+        if key.startswith("u") and parse_id(key[1:]) is not None:
+            return self.label(parse_id(key[1:]))
         return key
 
     def unit_ids_for_key(self, key: str, grouping: str) -> list[int]:
         """The units (as they were) whose courses a unit key stands for."""
         if grouping == "now":
             return sorted(unit_id for unit_id, group in self.groups.items() if group.key == key)
-        return [int(key[1:])] if key.startswith("u") and key[1:].isdigit() else []
+        return [parse_id(key[1:])] if key.startswith("u") and parse_id(key[1:]) is not None else []
 
     def tree(self, ids: set[int] | None = None) -> list[tuple[int, int]]:
         """(unit id, depth) of the units in ``ids`` (all when ``None``), parents first, siblings by name."""
@@ -202,9 +203,9 @@ def build_filters(args: Mapping[str, str], user, *, today: date, units: UnitInde
     raw_unit = (args.get("unit") or "").strip()
     explicit = bool(raw_unit)
     if raw_unit:
-        if not raw_unit.isdigit() or not in_scope(int(raw_unit), user):
+        unit_id: int | None = parse_id(raw_unit)
+        if unit_id is None or not in_scope(unit_id, user):
             raise OutOfScope(raw_unit)
-        unit_id: int | None = int(raw_unit)
     elif user.role == "admin":
         unit_id = None
     else:
@@ -353,7 +354,8 @@ def topic_value(key: str) -> int | None:
     """SQL value of a topic key: ``None`` for "none" (no topic), -1 (matches nothing) for garbage."""
     if key == rules.UNKNOWN_KEY:
         return None
-    return int(key) if key.isdigit() else -1
+    value = parse_id(key)
+    return -1 if value is None else value
 
 
 def dashboard(filters: ReportFilters, *, units: UnitIndex) -> Dashboard:

@@ -1,12 +1,13 @@
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from bdg_training.forms import BaseForm, ViDateField
+from bdg_training.forms import BaseForm, ViDateField, coerce_id
 from bdg_training.units.rules import KIND_CHOICES
 
 
 def optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+    """An id from a select, or ``None`` (empty, malformed, or beyond a database integer)."""
+    return coerce_id(value)
 
 
 class UnitForm(BaseForm):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from bdg_training.access import admin_required, get_scoped_or_404, roles_required, scope_filter
 from bdg_training.extensions import db
-from bdg_training.forms import apply_rule_errors
+from bdg_training.forms import apply_rule_errors, parse_id
 from bdg_training.rules_base import RuleViolation
 from bdg_training.units import services
 from bdg_training.units.forms import CloseUnitForm, SignerForm, SuccessorForm, UnitForm
@@ -60,8 +60,8 @@ def _unit_values(form: UnitForm) -> dict:
 @admin_required
 def new():
     form = _unit_form()
-    if request.method == "GET" and request.args.get("parent_id", "").isdigit():
-        form.parent_id.data = int(request.args["parent_id"])
+    if request.method == "GET" and parse_id(request.args.get("parent_id")) is not None:
+        form.parent_id.data = parse_id(request.args["parent_id"])
     if form.validate_on_submit():
         try:
             unit = services.create_unit(current_user, **_unit_values(form))

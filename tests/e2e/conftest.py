@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 
-
 def pytest_collection_modifyitems(config, items):
     """Everything under tests/e2e is a browser journey: `make test` deselects it, `make e2e` runs it."""
     for item in items:
@@ -36,10 +35,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app on a migrated, demo-seeded SQLite database, served by a threaded WSGI server."""
+def live_app(tmp_path_factory):
+    """The app on a migrated, demo-seeded SQLite database (its BASE_URL names the port it will serve on)."""
     from flask_migrate import upgrade
-    from werkzeug.serving import make_server
 
     from bdg_training import create_app
 
@@ -56,12 +54,41 @@ def live_server(tmp_path_factory):
         upgrade()
     result = app.test_cli_runner().invoke(args=["seed-demo", "--password", DEMO_PASSWORD])
     assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The app served by a threaded WSGI server on 127.0.0.1."""
+    from werkzeug.serving import make_server
+
+    port = int(live_app.config["BASE_URL"].rsplit(":", 1)[1])
+    server = make_server("127.0.0.1", port, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def build(live_app, live_server):
+    """A journey's own data, made on the server side with tests/factories.py, so that no journey
+    depends on another's side effects: ``with build() as make: course = make.course(...)``. The
+    block runs in an app context of the live app and commits at the end; read what you need
+    (ids, names) inside the block."""
+    from contextlib import contextmanager
+
+    from bdg_training.extensions import db
+    from tests.factories import Factory
+
+    @contextmanager
+    def block():
+        with live_app.app_context():
+            yield Factory()
+            db.session.commit()
+
+    return block
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +124,17 @@ class Journey:
         self.page.get_by_label("Tên đăng nhập hoặc email").fill(username)
         self.page.get_by_label("Mật khẩu").fill(password)
         self.page.get_by_role("button", name="Đăng nhập").click()
+        self.page.wait_for_load_state()
+
+    def menu(self, *labels: str) -> None:
+        """Follow the main menu: ``menu("Tập huấn", "Kế hoạch")`` opens the dropdown, then clicks."""
+        nav = self.page.get_by_role("navigation", name="Điều hướng chính")
+        toggler = nav.locator(".navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
+        for label in labels[:-1]:
+            nav.get_by_role("button", name=label, exact=True).or_(nav.get_by_role("link", name=label, exact=True)).first.click()
+        nav.get_by_role("link", name=labels[-1], exact=True).click()
         self.page.wait_for_load_state()
 
     def logout(self) -> None:

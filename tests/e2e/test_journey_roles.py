@@ -21,9 +21,9 @@ def test_each_role_sees_its_menu(journey, username):
     journey.login(username)
     nav = journey.page.get_by_role("navigation", name="Điều hướng chính")
     for label in MENUS.get(username, []):
-        assert nav.get_by_role("link", name=label, exact=True).count() == 1, label
+        assert nav.get_by_role("link", name=label, exact=True, include_hidden=True).count() == 1, label
     for label in NOT_IN_MENU.get(username, []):
-        assert nav.get_by_role("link", name=label, exact=True).count() == 0, label
+        assert nav.get_by_role("link", name=label, exact=True, include_hidden=True).count() == 0, label
     journey.check_accessibility()
     journey.shot("home")
 

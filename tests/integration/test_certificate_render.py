@@ -4,7 +4,10 @@ the sandboxed template editor. No database: the renderer works on plain snapshot
 from __future__ import annotations
 
 import random
+import re
+import shutil
 import string
+import subprocess
 import unicodedata
 import zipfile
 from io import BytesIO
@@ -68,23 +71,50 @@ def test_one_a4_landscape_page_with_liberation_serif_only(one):
     assert pdf.embedded_fonts(one) == {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"}
 
 
-def test_the_qr_code_is_an_inline_vector_path_with_the_code_printed_under_it(one):
+QR_BLOCK = re.compile(rb"q 0 g ([\d.]+) 0 0 -[\d.]+ ([\d.]+) ([\d.]+) cm\n((?:\d+ \d+ \d+ 1 re\n)+)f Q")
+
+
+def drawn_qr(page) -> tuple[tuple[bytes, ...], tuple[float, float, float]]:
+    """The QR symbol drawn on a page, read back from its content stream (one rectangle per run of dark
+    modules), and (module size, x, y of its top-left corner) in points."""
+    [block] = QR_BLOCK.findall(page.get_contents().get_data())
+    module, x, y, runs = block
+    rows: dict[int, set[int]] = {}
+    for start, row, width in re.findall(rb"(\d+) (\d+) (\d+) 1 re", runs):
+        rows.setdefault(int(row), set()).update(range(int(start), int(start) + int(width)))
+    size = max(rows) + 1
+    matrix = tuple(bytes(1 if i in rows.get(r, ()) else 0 for i in range(size)) for r in range(size))
+    return matrix, (float(module), float(x), float(y))
+
+
+def test_the_qr_code_is_drawn_as_vector_rectangles_with_the_code_printed_under_it(one):
     html = render.render_html([snapshot()])
-    size, path = qr.qr_path(snapshot()["verify_url"])
-    assert f'd="{path}"' in html and "<svg" in html and "data:" not in html
+    assert "data-qr" in html and "<svg" not in html and "data:" not in html
+    page = PdfReader(BytesIO(one)).pages[0]
+    matrix, (module, x, y) = drawn_qr(page)
+    url = snapshot()["verify_url"]
+    assert matrix == qr.qr_matrix(url) == tuple(bytes(r) for r in segno.make(url, error="m", micro=False).matrix)
+    side = module * (len(matrix) + 2 * qr.QUIET_ZONE)
+    assert abs(side - 26 / 25.4 * 72) < 0.01  # the symbol and its quiet zone fill the 26 mm box
+    assert 60 < x < 200 and 60 < y < 200  # bottom left of the page, above the code
     assert "MaXacThuc0007Ab" in pages_text(one)[0]
-    content = PdfReader(BytesIO(one)).pages[0].get_contents().get_data()
-    assert content.count(b" l\n") + content.count(b" l ") > size  # the modules are drawn as vector strokes
-    assert b"/Im" not in content  # …not as a raster image
+    assert b"/Im" not in page.get_contents().get_data()  # …not a raster image
 
 
 def test_the_qr_code_is_exactly_segnos_symbol():
+    """qr.qr_matrix re-does segno's placement and mask choice its own (faster) way: same symbol, every mode
+    (byte, numeric, alphanumeric), every length up to version ~30 (version information from 7 on)."""
     rng = random.Random(30)
-    for n in range(120):
-        code = "".join(rng.choice(string.ascii_letters + string.digits + "-_") for _ in range(rng.choice((12, 16, 22, 43, 90, 200))))
-        url = f"https://gcn.cantho.gov.vn/verify/{code}" if n % 3 else f"http://127.0.0.1:5000/verify/{code}"
+    alphabets = (string.ascii_letters + string.digits + "-_", string.digits, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 $%*+-./:", "ẪẶỮỰĐ xyz")
+    versions = set()
+    for n in range(240):
+        alphabet = alphabets[n % 4] if n % 5 else alphabets[0]
+        code = "".join(rng.choice(alphabet) for _ in range(rng.choice((1, 12, 16, 22, 43, 90, 200, 400, 700))))
+        url = code if n % 7 == 0 else f"https://gcn.cantho.gov.vn/verify/{code}" if n % 3 else f"http://127.0.0.1:5000/verify/{code}"
         expected = segno.make(url, error="m", micro=False)
+        versions.add(expected.version)
         assert qr.qr_matrix(url) == tuple(bytes(row) for row in expected.matrix), url
+    assert min(versions) <= 2 and max(versions) >= 20
 
 
 def test_user_text_is_escaped_and_never_fetched():
@@ -163,7 +193,10 @@ def check_batch(result: render.BatchResult, snapshots: list[dict]) -> None:
         assert len(reader.pages) == 1, name
         text = " ".join(reader.pages[0].extract_text().split())
         assert s["full_name"] in text and f"Số: {s['number']}" in text, name
+        assert COURSE in text and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Trần Thị Mỹ Linh" in text, name
+        assert drawn_qr(reader.pages[0])[0] == qr.qr_matrix(s["verify_url"]), name
         assert s["full_name"] in " ".join(merged_page.extract_text().split())
+        assert drawn_qr(merged_page)[0] == qr.qr_matrix(s["verify_url"]), name
 
 
 def test_a_class_in_worker_processes_gives_merged_pdf_and_zip_of_single_pages():
@@ -181,6 +214,53 @@ def test_a_small_class_renders_in_process_as_one_document():
     result = render.render_batch(snapshots, workers=2)
     check_batch(result, snapshots)
     assert render._POOL is None  # no worker process was started for one chunk
+
+
+def pictures(document: bytes, dpi: int = 50) -> list[bytes]:
+    """The pages as grey-scale bitmaps (poppler's pdftoppm), to compare what a reader would see."""
+    out = subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-", "-"], input=document, capture_output=True, check=True).stdout
+    return [b"P5" + page for page in out.split(b"P5") if page]
+
+
+def xobjects(page) -> set[str]:
+    found = page["/Resources"].get_object().get("/XObject")
+    return set(found.get_object()) if found is not None else set()
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (pdftoppm)")
+def test_a_class_page_looks_exactly_like_the_certificate_on_demand():
+    """A class is drawn in two layers (what all its pages share, once; then each trainee's slots): the pages must
+    be the very pictures render_one draws, whatever the name's length, with or without optional lines."""
+    snapshots = [
+        snapshot(1),
+        snapshot(2, full_name="Lê Thị Ẫn Ặng Ữu Ự Đào Nguyễn Thị Hồng Phương Công Tằng Tôn Nữ Bảo Ngọc Minh Khai"),
+        snapshot(3, full_name="Đỗ Ữ", date_of_birth="", work_unit=""),
+        snapshot(4, work_unit="Hội Liên hiệp Phụ nữ " * 12, address="Số 1 đường Hòa Bình, phường Ninh Kiều"),
+        snapshot(5, copy_marker="BẢN SAO"),
+        snapshot(6, full_name=HOSTILE, work_unit="</div><style>*{display:none}</style>"),
+    ]
+    document = render.render_pdf(snapshots)
+    reader = PdfReader(BytesIO(document))
+    assert len(reader.pages) == len(snapshots)
+    assert all(xobjects(page) == {"/BdgLayer"} for page in reader.pages)  # …drawn in layers indeed
+    assert pdf.embedded_fonts(document) == {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"}
+    expected = [picture for s in snapshots for picture in pictures(render.render_one(s))]
+    assert pictures(document) == expected
+    assert HOSTILE in " ".join(reader.pages[5].extract_text().split())  # escaped in the slots too
+
+
+@pytest.mark.parametrize("breaking_css", [".fact { height: auto; }", ".recipient { text-align: inherit; }", ".number { overflow: visible; }"])
+def test_a_template_whose_slots_could_move_is_rendered_in_full(monkeypatch, caplog, breaking_css):
+    real = pdf._stylesheets
+    monkeypatch.setattr(pdf, "_stylesheets", lambda state, sheets, css: real(state, sheets, breaking_css))
+    snapshots = [snapshot(1), snapshot(2)]
+    document = render.render_pdf(snapshots)
+    assert "cannot be drawn in layers" in caplog.text
+    reader = PdfReader(BytesIO(document))
+    assert [xobjects(page) for page in reader.pages] == [set(), set()]
+    for page, s in zip(reader.pages, snapshots, strict=True):
+        assert s["full_name"] in " ".join(page.extract_text().split())
+        assert drawn_qr(page)[0] == qr.qr_matrix(s["verify_url"])
 
 
 def test_chunks_are_balanced_and_at_most_chunk_size():

@@ -217,6 +217,34 @@ def test_custom_css_is_applied_through_the_fetcher():
     assert pdf.embedded_fonts(document) == {"LiberationSerif-Bold"}
 
 
+def test_page_margin_boxes_with_content_still_print():
+    """pdf.py skips WeasyPrint's work on empty page-margin boxes; margin boxes with content must still print."""
+    css = '@page { size: A5; @bottom-center { content: "Trang " counter(page) " / " counter(pages) } @top-left-corner { content: "Góc" } }'
+    document = pdf.html_to_pdf('<p>Một</p><p style="break-before: page">Hai</p>', css=css, expected_pages=2)
+    pages = [page.extract_text() for page in PdfReader(BytesIO(document)).pages]
+    assert "Trang 1 / 2" in pages[0] and "Trang 2 / 2" in pages[1] and all("Góc" in p for p in pages)
+    assert "Trang" not in text_of(pdf.html_to_pdf("<p>Một</p>"))
+
+
+def test_layers_are_written_once_and_drawn_under_their_pages():
+    with pdf.session():
+        layers = pdf.layout('<p>Nền chung Ữ</p><p style="break-before: page">Nền khác</p>', expected_pages=2)
+        pages = pdf.layout("".join(f'<p style="break-before: page; margin-top: 3cm">Trang {n}</p>' for n in range(3)), expected_pages=3)
+        marks = pdf.find_marks(pages.pages, "style")
+        drawing = b"q 0 g 10 10 20 20 re f Q"
+        document = pdf.write_pages(layers, pages.pages, layers=layers.pages, layer_of=[0, 1, 0], drawings=[drawing, None, None])
+    assert [m.page for m in marks] == [0, 1, 2] and marks[0].y > marks[0].height > 0
+    reader = PdfReader(BytesIO(document))
+    assert len(reader.pages) == 3
+    texts = [" ".join(page.extract_text().split()) for page in reader.pages]
+    assert "Nền chung Ữ" in texts[0] and "Trang 0" in texts[0] and "Nền khác" in texts[1] and "Nền chung Ữ" in texts[2]
+    forms = [page["/Resources"]["/XObject"].raw_get("/BdgLayer").idnum for page in reader.pages]
+    assert forms[0] == forms[2] != forms[1]  # one Form XObject per layer, shared by its pages
+    assert drawing in reader.pages[0].get_contents().get_data() and b" re f" not in reader.pages[1].get_contents().get_data()
+    assert [pdf.page_count(part) for part in pdf.split_pages(document)] == [1, 1, 1]
+    assert pdf.embedded_fonts(document) == {"LiberationSerif"}
+
+
 # --- splitting and merging ---------------------------------------------------------------------------
 
 
