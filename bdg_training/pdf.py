@@ -920,6 +920,6 @@ def embedded_fonts(pdf: bytes) -> set[str]:
                 data = program.get_object().get_data()
                 try:
                     names.add(TTFont(BytesIO(data), lazy=True)["name"].getDebugName(6) or "?")
-                except Exception:  # not a TrueType/OpenType program (Type 1, CFF): report the label
+                except Exception:  # noqa: BLE001 - not a TrueType/OpenType program (Type 1, CFF): report the label
                     names.add(str(f.get("/BaseFont", "?")).lstrip("/").split("+", 1)[-1])
     return names

@@ -86,7 +86,9 @@ def start(job_id: int, app: Flask | None = None) -> Future | None:
 
 def run_rq(job_id: int) -> None:  # pragma: no cover - runs in an RQ worker process
     from bdg_training import create_app
+    from bdg_training.certificates import render
 
+    render.start_pool()  # idempotent: the render processes start (warm) once per worker process
     run(create_app(), job_id)
 
 

@@ -63,6 +63,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -414,13 +415,23 @@ _GEOMETRY_TOLERANCE = 1e-3  # CSS px
 log = logging.getLogger(__name__)
 
 
+_WARM_SAMPLE = False
+
+
 def warm_up() -> float:
-    """Warm this process: fonts, the certificate stylesheets, the Jinja templates. Returns ms spent."""
-    ms = pdf.warm_up(STYLESHEETS)
+    """Warm this process: fonts, the certificate stylesheets, the Jinja templates, then two sample certificates
+    drawn in layers (once per process: Pango's font sizes, WeasyPrint's and the QR code's caches — forked render
+    workers inherit all of it). Returns ms spent."""
+    global _WARM_SAMPLE
+    start = time.perf_counter()
+    pdf.warm_up(STYLESHEETS)
     _ENV.get_template(DEFAULT_TEMPLATE)
     _ENV.get_template(DOCUMENT_TEMPLATE)
     _static_template()
-    return ms
+    if not _WARM_SAMPLE:
+        _WARM_SAMPLE = True
+        _pdf([sample_snapshot(), sample_snapshot(number="08/2026/GCN-SNV", salutation="Ông", full_name="Trần Văn Đức")], None, None, layered=True)
+    return (time.perf_counter() - start) * 1000
 
 
 def _qr_drawings(marks: Sequence[pdf.Mark], page_count: int, urls: Sequence[str], where: Sequence[int] | None = None) -> list[bytes | None]:
@@ -844,11 +855,12 @@ def render_batch(
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    i = futures[future]
+                    i = futures.pop(future)  # the future holds the chunk's PDFs: let them go once used
                     assembler.add(i, future.result())
                     done += len(chunks[i])
                     if done < total:
                         progress(done, total)
+                finished = future = None
         except BrokenProcessPool as exc:
             shutdown_pool()
             raise pdf.PdfError(f"a render worker died ({exc}); the batch was not produced") from exc

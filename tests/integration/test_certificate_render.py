@@ -8,9 +8,11 @@ import re
 import shutil
 import string
 import subprocess
+import tempfile
 import unicodedata
 import zipfile
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 import segno
@@ -218,8 +220,10 @@ def test_a_small_class_renders_in_process_as_one_document():
 
 def pictures(document: bytes, dpi: int = 50) -> list[bytes]:
     """The pages as grey-scale bitmaps (poppler's pdftoppm), to compare what a reader would see."""
-    out = subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-", "-"], input=document, capture_output=True, check=True).stdout
-    return [b"P5" + page for page in out.split(b"P5") if page]
+    with tempfile.TemporaryDirectory() as folder:  # pdftoppm writes one file per page under the root given
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-", f"{folder}/page"], input=document, capture_output=True, check=True)
+        pages = sorted(Path(folder).glob("page-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        return [p.read_bytes() for p in pages]
 
 
 def xobjects(page) -> set[str]:
