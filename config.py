@@ -56,6 +56,11 @@ class Config:
     SIGNUP_LIMIT_PER_IP = os.environ.get("SIGNUP_LIMIT_PER_IP", "10 per hour")
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0 = none; see README).
     PROXY_FIX = _proxy_hops(os.environ.get("PROXY_FIX"))
+    # Public pages kept in memory for anonymous visitors (bdg_training/pagecache.py), seconds; 0 = off.
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "10"))
+    PAGE_CACHE_ENTRIES = int(os.environ.get("PAGE_CACHE_ENTRIES", "256"))  # pages per worker process
+    # Written on every committed change; every worker of a server must see the same file (default: instance/).
+    PAGE_CACHE_VERSION_FILE = os.environ.get("PAGE_CACHE_VERSION_FILE") or None
     # Uploads (Excel imports) are small; anything larger is refused before it is read (413).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
     PASSWORD_HASH_METHOD = "scrypt"
@@ -99,6 +104,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     MAIL_BACKEND = "outbox-only"  # tests never send mail unless they point a sender at a stub
     OUTBOX_BACKGROUND = False
+    PAGE_CACHE_SECONDS = 0  # tests that need it turn it on
 
 
 class ProductionConfig(Config):

@@ -64,6 +64,11 @@ BLUEPRINTS = (
 def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:"):
+        # A database file on this machine does not drop connections: no "ping" query before each request's.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     import bdg_training.models  # noqa: F401  (every table, for Alembic and create_all)
 
@@ -84,6 +89,10 @@ def register_extensions(app: Flask) -> None:
     # headers set by the N proxies in front: the client's address (rate limits, logs), HTTPS (HSTS, secure
     # cookies) and the public host are then the real ones. Unset or 0 (the app faces clients directly):
     # those headers are ignored, as anyone could send them.
+    from bdg_training import pagecache
+
+    pagecache.init_app(app)  # inside ProxyFix: it sees the client's real scheme, host and address
+
     hops = app.config.get("PROXY_FIX") or 0
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

