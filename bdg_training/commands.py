@@ -82,10 +82,9 @@ def seed_demo(if_empty: bool, password: str | None, scale: int | None = None) ->
 def _local_today() -> date:
     """Today where the app is used (``TIMEZONE``), not on the server's clock: from 17:00 UTC on, the
     two differ, and demo data dated "today" must agree with the pages, which use Vietnam time."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
+    from bdg_training.clock import local_today
 
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return local_today()
 
 
 def _write_credentials(created: dict[str, str]) -> None:

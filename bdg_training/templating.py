@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
-from bdg_training.database import as_utc
-
-
-def local_time(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return as_utc(value).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+from bdg_training.clock import local_time  # noqa: E402,F401 - a template filter
 
 
 def format_date(value) -> str:

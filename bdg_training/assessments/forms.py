@@ -9,21 +9,20 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, Field, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from bdg_training.assessments import rules
+from bdg_training.clock import local_tz
 from bdg_training.database import as_utc
 from bdg_training.forms import BaseForm
 
 _DATETIME = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+|\s*[,T]\s*)(\d{1,2})[:hg](\d{2})")
 
 
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+_tz = local_tz
 
 
 class ViDateTimeField(Field):

@@ -24,13 +24,13 @@ from decimal import Decimal, InvalidOperation
 
 from bdg_training.assessments import rules
 from bdg_training.enrollment.importer import (
-    check_header_keys,
     ENCODING_LABELS,
     MAX_BYTES,
     OLE_MAGIC,
     XLSX_MAGIC,
     EncodingReport,
     ImportRefused,
+    check_header_keys,
     detect_encoding,
 )
 from bdg_training.rules_base import RuleViolation

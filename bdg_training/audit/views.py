@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from bdg_training.access import admin_required
 from bdg_training.audit.models import AuditEvent
+from bdg_training.clock import local_tz
 from bdg_training.extensions import db
 from bdg_training.vn import parse_date
 
@@ -36,7 +36,7 @@ def index():
         query = query.where(AuditEvent.object_type == args["object_type"].strip())
     if args.get("object_id"):
         query = query.where(AuditEvent.object_id == args["object_id"].strip())
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = local_tz()
     if day := _day(args.get("from")):
         query = query.where(AuditEvent.created_at >= datetime.combine(day, time.min, tz))
     if day := _day(args.get("to")):

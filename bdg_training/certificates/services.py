@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -39,7 +38,6 @@ from bdg_training.certificates.models import (
     IssuerSettings,
 )
 from bdg_training.courses.models import Course, CourseSession
-from bdg_training.database import as_utc
 from bdg_training.enrollment.models import Attendance, Enrollment, Trainee
 from bdg_training.extensions import db
 from bdg_training.notifications.services import notify_certificate_issued  # notifications (issue 9): mails join this transaction
@@ -48,21 +46,11 @@ from bdg_training.text import nfc
 from bdg_training.units.models import Signer, Unit
 from bdg_training.vn import format_date, place_date_line
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
-# --------------------------------------------------------------------------------------------
-# Time
-# --------------------------------------------------------------------------------------------
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ)
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar day in Vietnam of an aware (or UTC-naive) moment: the date printed on a certificate."""
-    return as_utc(moment).astimezone(local_tz()).date()
+from bdg_training.clock import DEFAULT_TZ, local_date, local_tz  # noqa: E402,F401 - re-exported
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,14 +7,24 @@ import re
 import unicodedata
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-from wtforms import BooleanField, Field, FieldList, FormField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.form import Form
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput, TimeInput
 
+from bdg_training.clock import local_tz
 from bdg_training.enrollment.rules import TARGET_GROUP_CHOICES
 from bdg_training.forms import BaseForm, ViDateField, coerce_id, normalise_multiline, normalise_text
 from bdg_training.vn import parse_date
@@ -49,9 +59,7 @@ class ViDateTimeField(Field):
         kwargs.setdefault("render_kw", {}).setdefault("placeholder", "dd/mm/yyyy hh:mm")
         super().__init__(label, validators, **kwargs)
 
-    @staticmethod
-    def _tz() -> ZoneInfo:
-        return ZoneInfo(current_app.config["TIMEZONE"])
+    _tz = staticmethod(local_tz)
 
     def _value(self) -> str:
         if self.raw_data:

@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from bdg_training.access import in_scope, scope_filter, scope_unit_ids, subtree_ids
 from bdg_training.audit.services import diff, record
+from bdg_training.clock import DEFAULT_TZ, local_to_utc, local_today, local_tz  # noqa: E402,F401 - re-exported
 from bdg_training.courses import ical, rules
 from bdg_training.courses.models import Course, CourseSession, PlanTarget, Topic, TrainingPlan
 from bdg_training.database import as_utc, utcnow
@@ -29,27 +28,6 @@ from bdg_training.extensions import db
 from bdg_training.rules_base import RuleViolation
 from bdg_training.text import sort_key, tone_key
 from bdg_training.units.models import Signer, Unit
-
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-
-
-# --------------------------------------------------------------------------------------------
-# Time
-# --------------------------------------------------------------------------------------------
-def local_tz() -> ZoneInfo:
-    """The zone dates and times are typed and shown in (config ``TIMEZONE``)."""
-    name = current_app.config.get("TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
-    return ZoneInfo(name)
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(local_tz()).date()
-
-
-def local_to_utc(day: date, moment: time) -> datetime:
-    """A wall-clock date and time in Vietnam, as an aware UTC datetime."""
-    return datetime.combine(day, moment, tzinfo=local_tz()).astimezone(UTC)
-
 
 # --------------------------------------------------------------------------------------------
 # Topics (admin)

@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_login import current_user
 from sqlalchemy import and_, delete, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import aliased, selectinload
@@ -56,8 +54,7 @@ TRAINEE_FIELDS = (
 )
 
 
-def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+from bdg_training.clock import local_today  # noqa: E402,F401 - re-exported
 
 
 # --------------------------------------------------------------------------------------------

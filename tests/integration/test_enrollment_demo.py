@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 
 from sqlalchemy import func, select
 
-from bdg_training.courses.services import local_today
 from bdg_training.auth.models import User
 from bdg_training.courses.models import Course
+from bdg_training.courses.services import local_today
 from bdg_training.enrollment.models import Attendance, Enrollment, Trainee
 from bdg_training.extensions import db
 
