@@ -135,6 +135,13 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render(code: int, message: str | None = None):
         db.session.rollback()
+        if request.blueprint == "reports_api":  # machines get JSON, with the same Vietnamese message
+            from flask import jsonify
+
+            response = jsonify({"error": code, "message": message or titles.get(code, "Lỗi")})
+            response.status_code = code
+            response.headers["Cache-Control"] = "no-store"
+            return response
         return render_template("errors/error.html", code=code, title=titles.get(code, "Lỗi"), message=message), code
 
     @app.errorhandler(CSRFError)

@@ -13,8 +13,6 @@ inside ``serialized_writes()``, so on SQLite they take the write lock up front l
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -25,6 +23,7 @@ from bdg_training.assessments.forms import ActionForm, EvaluationAnswerForm, Eva
 from bdg_training.assessments.models import Attempt, Question
 from bdg_training.courses.models import Course
 from bdg_training.database import as_utc, serialized_writes, utcnow
+from bdg_training.downloads import attachment
 from bdg_training.extensions import db
 from bdg_training.forms import apply_rule_errors, parse_id, parse_ids
 from bdg_training.rules_base import RuleViolation
@@ -462,11 +461,7 @@ def results_export(course_id: int):
 
 
 def _xlsx_response(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    ascii_name = filename.encode("ascii", "ignore").decode() or "tai-xuong.xlsx"
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(content, filename, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 # ==================================================================================================

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -17,6 +15,7 @@ from bdg_training.certificates.forms import DuplicateForm, IssuerSettingsForm, O
 from bdg_training.certificates.models import Certificate, CertificateJob, CertificateOverride, CertificateTemplate, IssuerSettings
 from bdg_training.courses.models import Course
 from bdg_training.database import utcnow
+from bdg_training.downloads import attachment
 from bdg_training.enrollment.models import Enrollment
 from bdg_training.extensions import db, limiter
 from bdg_training.forms import apply_rule_errors, parse_id
@@ -38,13 +37,7 @@ def _today():
     return services.local_date(utcnow())
 
 
-def _attachment(data: bytes, filename: str, mimetype: str, *, inline: bool = False) -> Response:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
-    disposition = "inline" if inline else "attachment"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+_attachment = attachment
 
 
 def _course_or_404(course_id: int) -> Course:

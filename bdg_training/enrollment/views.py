@@ -14,19 +14,18 @@ Who sees what:
 
 from __future__ import annotations
 
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from bdg_training.access import admin_required, get_scoped_or_404, in_scope, public, roles_required, scope_filter, trainee_required
 from bdg_training.audit.services import record
+from bdg_training.clock import local_tz
 from bdg_training.courses import rules as course_rules
 from bdg_training.courses.models import Course, CourseSession
 from bdg_training.database import as_utc, serialized_writes, utcnow
+from bdg_training.downloads import attachment
 from bdg_training.enrollment import exports, importer, rules, services
 from bdg_training.enrollment.forms import DecisionForm, ImportForm, ProfileForm, SignUpForm, TraineeForm
 from bdg_training.enrollment.models import Enrollment, ImportBatch, Trainee
@@ -59,7 +58,7 @@ def _signup_limit() -> str:
 
 def _registration_state(course: Course, now):
     """The state, with its message in Vietnam time (the rules format the datetimes they are given)."""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = local_tz()
 
     def local(value):
         value = as_utc(value)
@@ -593,13 +592,7 @@ def staff_withdraw(enrollment_id: int):
 # --------------------------------------------------------------------------------------------
 # Exports and the sign-in sheet
 # --------------------------------------------------------------------------------------------
-def _attachment(data: bytes, filename: str, mimetype: str, *, inline: bool = False) -> Response:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "tep"
-    disposition = "inline" if inline else "attachment"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+_attachment = attachment
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

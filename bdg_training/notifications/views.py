@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bdg_training.access import admin_required, get_scoped_or_404, roles_required
 from bdg_training.auth.rules import is_safe_next
 from bdg_training.database import utcnow
+from bdg_training.downloads import attachment
 from bdg_training.extensions import db
 from bdg_training.forms import apply_rule_errors
 from bdg_training.notifications import outbox, rules, services
@@ -94,11 +95,7 @@ def outbox_attachment(message_id: int, index: int):
     if not 0 <= index < len(items):
         abort(404)
     item = items[index]
-    return Response(
-        item.data,
-        mimetype=item.content_type.split(";")[0],
-        headers={"Content-Disposition": f'attachment; filename="{item.filename}"', "Cache-Control": "no-store"},
-    )
+    return attachment(item.data, item.filename, item.content_type.split(";")[0])
 
 
 @bp.post("/outbox/<int:message_id>/retry")

@@ -22,13 +22,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from bdg_training.access import in_scope, subtree_select
 from bdg_training.assessments.rules import round_score
 from bdg_training.audit.services import record
+from bdg_training.clock import local_today
 from bdg_training.courses.models import Course, Topic, TrainingPlan
 from bdg_training.database import as_utc, serialized_writes
 from bdg_training.enrollment import rules as enrollment_rules
 from bdg_training.enrollment.models import Enrollment, Trainee
 from bdg_training.ethnicity import ethnicity_by_code
-from bdg_training.forms import parse_id
 from bdg_training.extensions import db
+from bdg_training.forms import parse_id
 from bdg_training.reports import queries, rules
 from bdg_training.reports.models import ApiToken
 from bdg_training.rules_base import RuleViolation
@@ -37,8 +38,8 @@ from bdg_training.units.models import Unit, unit_successions
 
 
 def today() -> date:
-    """The day the reports are made on (one place, so tests can fix it)."""
-    return date.today()
+    """The day the reports are made on: Vietnam's today (one place, so tests can fix it)."""
+    return local_today()
 
 
 # --------------------------------------------------------------------------------------------------

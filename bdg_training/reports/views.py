@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from bdg_training.access import roles_required
 from bdg_training.database import utcnow
+from bdg_training.downloads import attachment
 from bdg_training.extensions import db
 from bdg_training.forms import apply_rule_errors
 from bdg_training.reports import charts, exports, rules, services
@@ -124,11 +125,7 @@ def export_xlsx():
     units, filters = _filters()
     board, plan_rows, study = _all(units, filters)
     data = exports.workbook(board, plan_rows, study, today=today())
-    return current_app.response_class(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "xlsx")}"', "Cache-Control": "no-store"},
-    )
+    return attachment(data, _filename(filters, "xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.get("/export.pdf")
@@ -137,11 +134,7 @@ def export_pdf():
     units, filters = _filters()
     board, plan_rows, study = _all(units, filters)
     data = exports.pdf(board, plan_rows, study, today=today())
-    return current_app.response_class(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "pdf")}"', "Cache-Control": "no-store"},
-    )
+    return attachment(data, _filename(filters, "pdf"), "application/pdf")
 
 
 # --- personal API tokens ---------------------------------------------------------------------

@@ -312,6 +312,23 @@ def test_api_refuses_missing_wrong_and_revoked_tokens(client, make, data):
     assert _api(client, other).status_code == 401
 
 
+def test_api_is_rate_limited_per_token_and_guessing_per_address(app, client, make, data):
+    user = make.user("organizer", unit=data["units"]["x_codo"])
+    _, secret = services.create_token(user, "Máy tổng hợp")
+    _, other = services.create_token(user, "Máy thứ hai")
+    db.session.commit()
+    app.config.update(REPORTS_API_LIMIT="3 per minute", REPORTS_API_FAILED_LIMIT="2 per minute")
+    try:
+        assert [_api(client, secret).status_code for _ in range(3)] == [200, 200, 200]
+        over = _api(client, secret)
+        assert over.status_code == 429 and over.is_json and "Retry-After" in over.headers
+        assert _api(client, other).status_code == 200  # another token has its own budget
+        assert [_api(client, f"doan-{i}").status_code for i in range(3)] == [401, 401, 429]  # guesses, per address
+    finally:
+        app.config.pop("REPORTS_API_LIMIT")
+        app.config.pop("REPORTS_API_FAILED_LIMIT")
+
+
 def test_api_scope_is_the_token_owners_subtree(client, make, data):
     u = data["units"]
     vt = make.user("organizer", unit=u["x_vt"])
