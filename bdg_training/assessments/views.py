@@ -18,6 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from bdg_training.access import get_scoped_or_404, in_scope, roles_required, trainee_required
+from bdg_training.actions import perform
 from bdg_training.assessments import importer, rules, services
 from bdg_training.assessments.forms import ActionForm, EvaluationAnswerForm, EvaluationSetupForm, ImportForm, QuestionForm, TestFormForm
 from bdg_training.assessments.models import Attempt, Question
@@ -185,15 +186,8 @@ def question_edit(question_id: int):
 def question_retire(question_id: int):
     question = _editable_question(question_id)
     retire = request.form.get("retired") == "1"
-    if ActionForm().validate_on_submit():
-        try:
-            services.set_question_retired(current_user, question, retire)
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("Đã ngừng dùng câu hỏi; các đề đã có câu này vẫn giữ nguyên." if retire else "Đã dùng lại câu hỏi.", "success")
+    if ActionForm().validate_on_submit() and perform(lambda: services.set_question_retired(current_user, question, retire)):
+        flash("Đã ngừng dùng câu hỏi; các đề đã có câu này vẫn giữ nguyên." if retire else "Đã dùng lại câu hỏi.", "success")
     return redirect(url_for("assessments.question_detail", question_id=question.id))
 
 
@@ -298,8 +292,8 @@ def form_edit(course_id: int, kind: str):
         if locked:  # the question list is frozen (and not posted: its fieldset is disabled)
             chosen, same_as_pre = list(selected), existing.same_as_pre
         selected = chosen
-        try:
-            services.save_test_form(
+        done = perform(
+            lambda: services.save_test_form(
                 current_user,
                 course,
                 kind,
@@ -312,12 +306,10 @@ def form_edit(course_id: int, kind: str):
                 same_as_pre=same_as_pre,
                 shuffle_questions=form.shuffle_questions.data,
                 shuffle_options=form.shuffle_options.data,
-            )
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if done:
             flash(f"Đã lưu {rules.kind_label(kind).lower()}.", "success")
             return redirect(url_for("assessments.course", course_id=course.id))
     elif request.method == "POST":
@@ -481,15 +473,13 @@ def evaluation_setup(course_id: int):
         form.is_open.data = existing.is_open if existing else False
     if form.validate_on_submit():
         keys = [k for k in rules.EVALUATION_ITEMS if k in (form.items.data or [])]
-        try:
-            services.save_evaluation_form(
+        done = perform(
+            lambda: services.save_evaluation_form(
                 current_user, course, item_keys=keys, allow_comment=form.allow_comment.data, is_open=form.is_open.data
-            )
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if done:
             flash("Đã lưu phiếu đánh giá khóa học.", "success")
             return redirect(url_for("assessments.course", course_id=course.id))
     return render_template("assessments/evaluation_setup.html", course=course, form=form, existing=existing)
@@ -593,13 +583,9 @@ def start(course_id: int, kind: str):
     enrollment = _own_enrollment(course_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        attempt, created = services.start_attempt(current_user, enrollment, kind, utcnow())
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
+    done = perform(lambda: services.start_attempt(current_user, enrollment, kind, utcnow()))
+    if done:
+        _, created = done.value
         if not created:
             flash("Bạn đã có bài làm cho bài kiểm tra này; mỗi người chỉ làm một lần.", "info")
     return redirect(url_for("assessments.take", course_id=course_id, kind=kind))
@@ -620,13 +606,10 @@ def answer(course_id: int, kind: str):
         if name.startswith("q-") and parse_id(name[2:]) is not None:
             answers[parse_id(name[2:])] = parse_ids(request.form.getlist(name))
     submit = request.form.get("action") == "submit"
-    try:
-        outcome = services.save_answers(current_user, attempt, answers, utcnow(), submit=submit)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    done = perform(lambda: services.save_answers(current_user, attempt, answers, utcnow(), submit=submit))
+    if not done:
         return redirect(url_for("assessments.take", course_id=course_id, kind=kind))
-    db.session.commit()
+    outcome = done.value
     if outcome == services.LATE:
         flash(
             "Đã hết giờ làm bài: câu trả lời vừa gửi không được nhận. Bài được chấm với các câu trả lời đã lưu trước thời hạn.",

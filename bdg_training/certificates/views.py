@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from bdg_training.access import admin_required, ensure_in_scope, public, roles_required
+from bdg_training.actions import perform
 from bdg_training.audit.models import AuditEvent
 from bdg_training.certificates import jobs, rules, services
 from bdg_training.certificates.forms import DuplicateForm, IssuerSettingsForm, OverrideForm, ReissueForm, RevokeForm, TemplateForm
@@ -18,7 +19,7 @@ from bdg_training.database import utcnow
 from bdg_training.downloads import attachment
 from bdg_training.enrollment.models import Enrollment
 from bdg_training.extensions import db, limiter
-from bdg_training.forms import apply_rule_errors, parse_id
+from bdg_training.forms import parse_id
 from bdg_training.rules_base import RuleViolation
 from bdg_training.text import fold
 from bdg_training.units.models import Unit
@@ -205,13 +206,8 @@ def override(enrollment_id: int):
         abort(404)
     form = OverrideForm()
     if form.validate_on_submit():
-        try:
-            services.set_override(current_user, enrollment, form.reason.data, today=_today())
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+        done = perform(lambda: services.set_override(current_user, enrollment, form.reason.data, today=_today()), form)
+        if done:
             flash(f"Đã ghi nhận xét đặc cách cho {enrollment.trainee.full_name}.", "success")
             return redirect(url_for("certificates.review", course_id=enrollment.course_id))
     return render_template("certificates/override.html", form=form, row=rows[0], course=enrollment.course)
@@ -360,13 +356,9 @@ def _lifecycle(certificate_id: int, form_class, template: str, action):
         flash(f"Giấy chứng nhận này {certificate.status_label.lower()}: không thay đổi được nữa.", "warning")
         return redirect(url_for("certificates.detail", certificate_id=certificate.id))
     if form.validate_on_submit():
-        try:
-            result, message = action(certificate, form)
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+        done = perform(lambda: action(certificate, form), form)
+        if done:
+            result, message = done.value
             flash(message, "success")
             return redirect(url_for("certificates.detail", certificate_id=result.id))
     return render_template(template, form=form, certificate=certificate)
@@ -513,13 +505,10 @@ def issuer_settings(unit_id: int):
     if request.method == "GET" and settings is None:
         form.issuing_body.data = unit.label().upper()
     if form.validate_on_submit():
-        try:
-            services.save_settings(current_user, unit, **{k: getattr(form, k).data for k in services.SETTINGS_FIELDS})
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+        done = perform(
+            lambda: services.save_settings(current_user, unit, **{k: getattr(form, k).data for k in services.SETTINGS_FIELDS}), form
+        )
+        if done:
             flash(f"Đã lưu cấu hình giấy chứng nhận của {unit.label()}.", "success")
             return redirect(url_for("certificates.issuer_settings", unit_id=unit.id))
     sample = services.sample_number(settings, unit, _today().year) if settings else ""
@@ -546,16 +535,14 @@ def template_editor(unit_id: int):
         else:
             form.html.data, form.css.data = services.default_template_source()
     if form.validate_on_submit():
-        try:
-            template = services.save_template(
+        done = perform(
+            lambda: services.save_template(
                 current_user, unit, html=form.html.data, css=form.css.data or "", note=form.note.data or "", today=_today()
-            )
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Đã lưu mẫu phiên bản {template.version}; giấy chứng nhận cấp từ nay dùng phiên bản này.", "success")
+            ),
+            form,
+        )
+        if done:
+            flash(f"Đã lưu mẫu phiên bản {done.value.version}; giấy chứng nhận cấp từ nay dùng phiên bản này.", "success")
             return redirect(url_for("certificates.template_editor", unit_id=unit.id))
     return render_template(
         "certificates/template_editor.html", form=form, unit=unit, settings=settings, versions=services.template_versions(unit.id)
@@ -584,13 +571,7 @@ def template_activate(unit_id: int):
     template = db.session.get(CertificateTemplate, parse_id(template_id)) if parse_id(template_id) is not None else None
     if template_id and template is None:
         abort(404)
-    try:
-        services.activate_template(current_user, unit, template)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash("; ".join(exc.messages), "danger")
-    else:
-        db.session.commit()
+    if perform(lambda: services.activate_template(current_user, unit, template)):
         flash("Đã đổi mẫu dùng cho giấy chứng nhận cấp từ nay.", "success")
     return redirect(url_for("certificates.template_editor", unit_id=unit.id))
 

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from bdg_training.access import admin_required, ensure_in_scope, get_scoped_or_404, in_scope, public, roles_required, scope_filter
+from bdg_training.actions import perform
 from bdg_training.courses import rules, services
 from bdg_training.courses.forms import CancelForm, CloneForm, CourseForm, PlanForm, SessionForm, TopicForm
 from bdg_training.courses.models import Course, CourseSession, Topic, TrainingPlan
 from bdg_training.database import utcnow
 from bdg_training.enrollment.rules import TARGET_GROUPS
 from bdg_training.extensions import db
-from bdg_training.forms import BaseForm, apply_rule_errors
+from bdg_training.forms import BaseForm
 from bdg_training.rules_base import RuleViolation
 from bdg_training.units.models import Signer, Unit
 from bdg_training.units.services import unit_choices
@@ -268,13 +269,8 @@ def cancel(course_id: int):
         return redirect(url_for("courses.detail", course_id=course.id))
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            services.change_status(current_user, course, rules.CANCELLED, now=utcnow(), reason=form.reason.data)
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+        done = perform(lambda: services.change_status(current_user, course, rules.CANCELLED, now=utcnow(), reason=form.reason.data), form)
+        if done:
             flash(f"Đã hủy lớp {course.code}.", "success")
             return redirect(url_for("courses.detail", course_id=course.id))
     return render_template("courses/cancel.html", form=form, course=course)
@@ -285,13 +281,8 @@ def cancel(course_id: int):
 def delete(course_id: int):
     course = get_scoped_or_404(Course, course_id)
     code = course.code
-    try:
-        services.delete_course(current_user, course)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    if not perform(lambda: services.delete_course(current_user, course)):
         return redirect(url_for("courses.detail", course_id=course_id))
-    db.session.commit()
     flash(f"Đã xóa lớp nháp {code}.", "success")
     return redirect(url_for("courses.index"))
 
@@ -407,13 +398,7 @@ def session_edit(course_id: int, session_id: int):
 def session_delete(course_id: int, session_id: int):
     course = get_scoped_or_404(Course, course_id)
     session = _session_or_404(course, session_id)
-    try:
-        services.delete_session(current_user, session)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
+    if perform(lambda: services.delete_session(current_user, session)):
         flash("Đã xóa buổi học.", "success")
     return redirect(url_for("courses.detail", course_id=course.id))
 
@@ -620,13 +605,8 @@ def plan_edit(plan_id: int):
 def plan_delete(plan_id: int):
     plan = get_scoped_or_404(TrainingPlan, plan_id)
     year = plan.year
-    try:
-        services.delete_plan(current_user, plan)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    if not perform(lambda: services.delete_plan(current_user, plan)):
         return redirect(url_for("courses.plan_detail", plan_id=plan_id))
-    db.session.commit()
     flash("Đã xóa kế hoạch.", "success")
     return redirect(url_for("courses.plans", year=year))
 
@@ -666,14 +646,9 @@ def _topic_values(form: TopicForm) -> dict:
 def topic_new():
     form = TopicForm()
     if form.validate_on_submit():
-        try:
-            topic = services.create_topic(current_user, **_topic_values(form))
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Đã thêm chủ đề “{topic.name}”.", "success")
+        done = perform(lambda: services.create_topic(current_user, **_topic_values(form)), form)
+        if done:
+            flash(f"Đã thêm chủ đề “{done.value.name}”.", "success")
             return redirect(url_for("courses.topics"))
     return render_template("courses/topic_form.html", form=form, topic=None)
 
@@ -684,13 +659,8 @@ def topic_edit(topic_id: int):
     topic = db.get_or_404(Topic, topic_id)
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
-        try:
-            services.update_topic(current_user, topic, **_topic_values(form))
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+        done = perform(lambda: services.update_topic(current_user, topic, **_topic_values(form)), form)
+        if done:
             flash("Đã lưu chủ đề.", "success")
             return redirect(url_for("courses.topics"))
     return render_template("courses/topic_form.html", form=form, topic=topic, delete_form=BaseForm())
@@ -700,13 +670,8 @@ def topic_edit(topic_id: int):
 @admin_required
 def topic_delete(topic_id: int):
     topic = db.get_or_404(Topic, topic_id)
-    try:
-        services.delete_topic(current_user, topic)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    if not perform(lambda: services.delete_topic(current_user, topic)):
         return redirect(url_for("courses.topic_edit", topic_id=topic_id))
-    db.session.commit()
     flash("Đã xóa chủ đề.", "success")
     return redirect(url_for("courses.topics"))
 

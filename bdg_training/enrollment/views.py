@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from bdg_training.access import admin_required, get_scoped_or_404, in_scope, public, roles_required, scope_filter, trainee_required
+from bdg_training.actions import perform
 from bdg_training.audit.services import record
 from bdg_training.clock import local_tz
 from bdg_training.courses import rules as course_rules
@@ -129,13 +130,9 @@ def signup():
     form = SignUpForm()
     form.unit_id.choices = _public_unit_choices()
     if (clean := _validated(form)) is not None:
-        try:
-            user, _ = services.sign_up(clean, password=form.password.data, unit_id=form.unit_id.data, now=utcnow())
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+        done = perform(lambda: services.sign_up(clean, password=form.password.data, unit_id=form.unit_id.data, now=utcnow()), form)
+        if done:
+            user, _ = done.value
             login_user(user)
             flash(f"Đã tạo tài khoản. Tên đăng nhập của bạn là {user.username} (số điện thoại).", "success")
             _flash_warnings(clean)
@@ -168,14 +165,14 @@ def register(course_id: int):
     form = SignUpForm()
     form.unit_id.choices = _public_unit_choices()
     if state.is_open and (clean := _validated(form)) is not None:
-        try:
+
+        def sign_up_and_register():
             user, trainee = services.sign_up(clean, password=form.password.data, unit_id=form.unit_id.data, now=now)
-            enrollment = services.register(user, course.id, trainee, now=now)
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+            return user, services.register(user, course.id, trainee, now=now)
+
+        done = perform(sign_up_and_register, form)
+        if done:
+            user, enrollment = done.value
             login_user(user)
             flash(f"Đã tạo tài khoản (tên đăng nhập: {user.username}) và ghi nhận đăng ký của bạn.", "success")
             _flash_warnings(clean)
@@ -198,14 +195,10 @@ def register_self(course_id: int):
     if trainee is None:
         flash("Vui lòng hoàn thiện hồ sơ học viên trước khi đăng ký.", "warning")
         return redirect(url_for("enrollment.profile"))
-    try:
-        enrollment = services.register(current_user, course.id, trainee, now=utcnow())
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    done = perform(lambda: services.register(current_user, course.id, trainee, now=utcnow()))
+    if not done:
         return redirect(url_for("enrollment.register", course_id=course.id))
-    db.session.commit()
-    return redirect(url_for("enrollment.confirmation", enrollment_id=enrollment.id))
+    return redirect(url_for("enrollment.confirmation", enrollment_id=done.value.id))
 
 
 @bp.get("/me/courses")
@@ -259,13 +252,7 @@ def my_withdraw(enrollment_id: int):
     enrollment = _own_enrollment(enrollment_id)
     if not BaseForm().validate_on_submit():
         return redirect(url_for("enrollment.my_courses"))
-    try:
-        services.withdraw(current_user, enrollment, now=utcnow())
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
+    if perform(lambda: services.withdraw(current_user, enrollment, now=utcnow())):
         flash(f"Đã rút đăng ký lớp {enrollment.course.title}.", "success")
     return redirect(url_for("enrollment.my_courses"))
 
@@ -333,15 +320,15 @@ def trainee_new():
     if request.method == "GET" and current_user.unit_id:
         form.unit_id.data = current_user.unit_id
     if (clean := _validated(form)) is not None:
-        try:
+
+        def create():
             if form.unit_id.data is not None and not in_scope(form.unit_id.data):
                 abort(404)
-            trainee = services.create_trainee(current_user, clean, unit_id=form.unit_id.data)
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+            return services.create_trainee(current_user, clean, unit_id=form.unit_id.data)
+
+        done = perform(create, form)
+        if done:
+            trainee = done.value
             flash(f"Đã thêm học viên {trainee.full_name}.", "success")
             _flash_warnings(clean)
             return redirect(url_for("enrollment.trainee_detail", trainee_id=trainee.id))
@@ -374,15 +361,13 @@ def trainee_edit(trainee_id: int):
     if request.method == "GET":
         form.fill_from(trainee)
     if (clean := _validated(form)) is not None:
-        try:
+
+        def update():
             if form.unit_id.data not in (None, trainee.unit_id) and not in_scope(form.unit_id.data):
                 abort(404)
             services.update_trainee(current_user, trainee, clean, unit_id=form.unit_id.data)
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+
+        if perform(update, form):
             flash("Đã lưu hồ sơ học viên.", "success")
             _flash_warnings(clean)
             return redirect(url_for("enrollment.trainee_detail", trainee_id=trainee.id))
@@ -407,17 +392,16 @@ def merge():
     if keep is None or keep_id not in ids or len(ids) < 2:
         flash("Vui lòng chọn hồ sơ giữ lại.", "danger")
         return redirect(url_for("enrollment.duplicates"))
-    try:
+
+    def merge_all():
         for drop_id in sorted(ids - {keep_id}):
             drop = db.session.get(Trainee, drop_id)
             if drop is None:
                 abort(404)
             services.merge_trainees(current_user, keep, drop, now=utcnow())
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+
+    if not perform(merge_all):
         return redirect(url_for("enrollment.duplicates"))
-    db.session.commit()
     flash(f"Đã gộp {len(ids) - 1} hồ sơ vào hồ sơ của {keep.full_name}; mọi ghi danh được giữ lại.", "success")
     return redirect(url_for("enrollment.trainee_detail", trainee_id=keep.id))
 
@@ -504,16 +488,16 @@ def add_new(course_id: int):
     form = TraineeForm()
     _staff_unit_choices(form, required=False)
     if (clean := _validated(form)) is not None:
-        try:
+
+        def create_and_enrol():
             if form.unit_id.data is not None and not in_scope(form.unit_id.data):
                 abort(404)
             trainee = services.create_trainee(current_user, clean, unit_id=form.unit_id.data)
-            enrollment = services.enrol_by_organizer(current_user, course.id, trainee, now=utcnow())
-        except RuleViolation as exc:
-            db.session.rollback()
-            apply_rule_errors(form, exc)
-        else:
-            db.session.commit()
+            return trainee, services.enrol_by_organizer(current_user, course.id, trainee, now=utcnow())
+
+        done = perform(create_and_enrol, form)
+        if done:
+            trainee, enrollment = done.value
             flash(f"Đã thêm {trainee.full_name} vào lớp: {enrollment.status_label.lower()}.", "success")
             _flash_warnings(clean)
             return redirect(url_for("enrollment.roster", course_id=course.id))
@@ -529,13 +513,10 @@ def enrol(course_id: int):
     trainee = db.session.get(Trainee, request.form.get("trainee_id", type=parse_id) or 0)
     if trainee is None:
         abort(404)
-    try:
-        enrollment = services.enrol_by_organizer(current_user, course.id, trainee, now=utcnow())
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    done = perform(lambda: services.enrol_by_organizer(current_user, course.id, trainee, now=utcnow()))
+    if not done:
         return redirect(url_for("enrollment.add", course_id=course.id, q=request.form.get("q", "")))
-    db.session.commit()
+    enrollment = done.value
     placed = enrollment.status_label.lower() + (f" (vị trí {enrollment.waitlist_position})" if enrollment.waitlist_position else "")
     flash(f"Đã ghi danh {trainee.full_name}: {placed}.", "success")
     return redirect(url_for("enrollment.roster", course_id=course.id))
@@ -552,13 +533,12 @@ def decide(course_id: int):
     if action not in ("approve", "reject"):
         abort(400)
     ids = parse_ids(request.form.getlist("ids"))
-    try:
-        result = services.decide(current_user, course, ids, approve=action == "approve", now=utcnow(), note=form.note.data or None)
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    done = perform(
+        lambda: services.decide(current_user, course, ids, approve=action == "approve", now=utcnow(), note=form.note.data or None)
+    )
+    if not done:
         return redirect(url_for("enrollment.roster", course_id=course.id, status="pending"))
-    db.session.commit()
+    result = done.value
     if action == "approve":
         flash(
             f"Đã duyệt {sum(result.values())} đăng ký: {result.get('confirmed', 0)} vào lớp, {result.get('waitlisted', 0)} vào danh sách chờ.",
@@ -651,13 +631,9 @@ def attendance(course_id: int):
             parts = name.split("-")
             if len(parts) == 3 and parts[0] == "m" and parse_id(parts[1]) is not None and parse_id(parts[2]) is not None:
                 marks[(parse_id(parts[1]), parse_id(parts[2]))] = value or None
-        try:
-            changed = services.save_attendance(current_user, course, marks, today=today, now=utcnow())
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
+        done = perform(lambda: services.save_attendance(current_user, course, marks, today=today, now=utcnow()))
+        if done:
+            changed = done.value
             flash(f"Đã lưu điểm danh ({changed} thay đổi)." if changed else "Không có thay đổi nào.", "success")
             return redirect(url_for("enrollment.attendance", course_id=course.id))
     rows = services.roster(course, today=today, statuses=(rules.CONFIRMED,))
@@ -682,14 +658,9 @@ def all_present(course_id: int, session_id: int):
     if session is None or session.course_id != course.id:
         abort(404)
     if BaseForm().validate_on_submit():
-        try:
-            changed = services.mark_all_present(current_user, course, session, today=services.local_today(), now=utcnow())
-        except RuleViolation as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash(f"Buổi {session.date:%d/%m/%Y}: tất cả có mặt ({changed} thay đổi).", "success")
+        done = perform(lambda: services.mark_all_present(current_user, course, session, today=services.local_today(), now=utcnow()))
+        if done:
+            flash(f"Buổi {session.date:%d/%m/%Y}: tất cả có mặt ({done.value} thay đổi).", "success")
     return redirect(url_for("enrollment.attendance", course_id=course.id))
 
 
@@ -770,13 +741,10 @@ def import_commit(batch_id: int):
     course_id = batch.course_id
     if not BaseForm().validate_on_submit():
         return redirect(url_for("enrollment.import_preview", batch_id=batch.id))
-    try:
-        counts = services.commit_import(current_user, batch, today=services.local_today(), now=utcnow())
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+    done = perform(lambda: services.commit_import(current_user, batch, today=services.local_today(), now=utcnow()))
+    if not done:
         return redirect(url_for("enrollment.import_preview", batch_id=batch_id))
-    db.session.commit()
+    counts = done.value
     flash(
         f"Đã nhập {counts.get('new', 0) + counts.get('existing', 0)} học viên ({counts.get('new', 0)} hồ sơ mới): "
         f"{counts.get('confirmed', 0)} vào lớp, {counts.get('waitlisted', 0)} vào danh sách chờ.",
