@@ -42,7 +42,7 @@ migrate: venv
 
 serve: venv                  ## production server (gunicorn); needs SECRET_KEY and DATABASE_URL
 	BDG_CONFIG=production $(BIN)/gunicorn --bind $(HOST):$${PORT:-8000} \
-	  --workers $${WEB_CONCURRENCY:-2} --threads $${WEB_THREADS:-4} wsgi:app
+	  --workers $${WEB_CONCURRENCY:-2} --threads $${WEB_THREADS:-2} wsgi:app
 
 bench: venv                  ## certificate PDF benchmark: 100 and 500 certificates, naive vs product pipeline
 	$(BIN)/python bench/bench_certificates.py

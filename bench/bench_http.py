@@ -26,7 +26,7 @@ PostgreSQL: a scratch database named after the configured one (``<name>_http_<pi
 and dropped at the end; the configured database itself is not touched.
 
 Run from the repository root: ``python bench/bench_http.py`` (``--rounds 3 --duration 3 --connections 8 --workers 1
---threads 4``). One gunicorn worker by default, not ``make serve``'s two: wrk holds its keep-alive connections for a
+--threads 2``). One gunicorn worker by default, not ``make serve``'s two: wrk holds its keep-alive connections for a
 whole run and two workers split them at random (7–1 as often as 4–4), which swung every figure by up to 2× from one
 run to the next; one worker is what each of N workers does, and the ratios — the goal — do not depend on N. Other
 processes on the machine inflate the figures: the load average is printed first and last.
@@ -293,7 +293,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=50_000, help="cap per URL (Python generator)")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (see above why one)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (make serve's default)")
     args = parser.parse_args()
     if args.tool == "auto":
         args.tool = "wrk" if shutil.which("wrk") else "python"
