@@ -43,6 +43,9 @@ request_log = logging.getLogger("bdg_training.requests")
 
 EXTENSION = "bdg_page_cache"
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age=(\d+)")
+# Headers about the visitor who happened to fill the entry (their remaining rate-limit budget), or about the
+# stored copy itself: never replayed to others.
+_PER_VISITOR = ("x-ratelimit-", "retry-after", "age")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +167,11 @@ class PageCache:
             if hasattr(result, "close"):
                 result.close()
         data = b"".join(body)
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "age"]
+        headers = captured["headers"]
         if len(data) <= self.max_bytes:
             now = time.monotonic()
-            entry = Entry(version, now, now + captured["seconds"], captured["status"], tuple(headers), data)
+            kept = tuple((k, v) for k, v in headers if not k.lower().startswith(_PER_VISITOR))
+            entry = Entry(version, now, now + captured["seconds"], captured["status"], kept, data)
             with self._lock:
                 self._entries[key] = entry
                 self._entries.move_to_end(key)
