@@ -38,9 +38,6 @@ def _today():
     return services.local_date(utcnow())
 
 
-_attachment = attachment
-
-
 def _course_or_404(course_id: int) -> Course:
     course = db.get_or_404(Course, course_id)
     if not services.course_in_scope(course):
@@ -282,14 +279,14 @@ def _job_file(job_id: int, attr: str) -> tuple[CertificateJob, bytes]:
 @roles_required(*VIEWER_ROLES)
 def job_pdf(job_id: int):
     item, data = _job_file(job_id, "merged_pdf")
-    return _attachment(data, f"giay-chung-nhan-{item.course.code}.pdf", "application/pdf")
+    return attachment(data, f"giay-chung-nhan-{item.course.code}.pdf", "application/pdf")
 
 
 @bp.get("/certificates/jobs/<int:job_id>/giay-chung-nhan.zip")
 @roles_required(*VIEWER_ROLES)
 def job_zip(job_id: int):
     item, data = _job_file(job_id, "zip_bytes")
-    return _attachment(data, f"giay-chung-nhan-{item.course.code}.zip", "application/zip")
+    return attachment(data, f"giay-chung-nhan-{item.course.code}.zip", "application/zip")
 
 
 @bp.post("/certificates/jobs/<int:job_id>/retry")
@@ -346,7 +343,7 @@ def certificate_pdf(certificate_id: int):
     elif not services.certificate_in_scope(certificate):
         abort(404)
     data = services.certificate_pdf(certificate)
-    return _attachment(data, services.pdf_filename(certificate), "application/pdf", inline=request.args.get("download") != "1")
+    return attachment(data, services.pdf_filename(certificate), "application/pdf", inline=request.args.get("download") != "1")
 
 
 def _lifecycle(certificate_id: int, form_class, template: str, action):
@@ -434,7 +431,7 @@ def _all_register_rows(issuer: Unit, year: int):
 def register_xlsx(unit_id: int, year: int):
     issuer = _register_issuer(unit_id)
     data = services.register_xlsx(issuer, year, _all_register_rows(issuer, year))
-    return _attachment(
+    return attachment(
         data,
         f"so-cap-gcn-{fold(issuer.short_code or str(issuer.id))}-{year}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -456,7 +453,7 @@ def register_pdf(unit_id: int, year: int):
         printed_on=_today(),
     )
     data = html_to_pdf(html, stylesheets=("css/certificate-register.css",))
-    return _attachment(data, f"so-cap-gcn-{fold(issuer.short_code or str(issuer.id))}-{year}.pdf", "application/pdf")
+    return attachment(data, f"so-cap-gcn-{fold(issuer.short_code or str(issuer.id))}-{year}.pdf", "application/pdf")
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,7 +557,7 @@ def template_preview(unit_id: int):
         data = services.render_preview(services.settings_for(unit.id), unit, form.html.data, form.css.data or "", today=_today())
     except RuleViolation as exc:
         return render_template("certificates/preview_error.html", unit=unit, messages=exc.messages), 400
-    return _attachment(data, "xem-truoc-mau-gcn.pdf", "application/pdf", inline=True)
+    return attachment(data, "xem-truoc-mau-gcn.pdf", "application/pdf", inline=True)
 
 
 @bp.post("/certificates/issuers/<int:unit_id>/template/activate")

@@ -572,9 +572,6 @@ def staff_withdraw(enrollment_id: int):
 # --------------------------------------------------------------------------------------------
 # Exports and the sign-in sheet
 # --------------------------------------------------------------------------------------------
-_attachment = attachment
-
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -593,7 +590,7 @@ def export(course_id: int):
         object_type="courses",
         object_id=course_id,
     )
-    return _attachment(data, f"danh-sach-{course.code}.xlsx", XLSX)
+    return attachment(data, f"danh-sach-{course.code}.xlsx", XLSX)
 
 
 @bp.get("/classes/<int:course_id>/sessions/<int:session_id>/sign-in")
@@ -613,7 +610,7 @@ def sign_in_sheet(course_id: int, session_id: int):
     from bdg_training.pdf import html_to_pdf
 
     pdf = html_to_pdf(html, stylesheets=["css/sign_in_sheet.css"])
-    return _attachment(pdf, f"ky-ten-{course.code}-{session.date:%Y%m%d}.pdf", "application/pdf", inline=True)
+    return attachment(pdf, f"ky-ten-{course.code}-{session.date:%Y%m%d}.pdf", "application/pdf", inline=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,7 +667,7 @@ def all_present(course_id: int, session_id: int):
 @bp.get("/import-template.xlsx")
 @organizer_required
 def import_template():
-    return _attachment(exports.template_workbook(), "mau-danh-sach-hoc-vien.xlsx", XLSX)
+    return attachment(exports.template_workbook(), "mau-danh-sach-hoc-vien.xlsx", XLSX)
 
 
 @bp.route("/classes/<int:course_id>/import", methods=["GET", "POST"])
